@@ -1,0 +1,146 @@
+"""Saving and loading trained classifiers, atomically (DLwPT §7.2.6).
+
+A checkpoint holds the weights, the History, the architecture and the settings that
+produced them (normalisation, epochs, seed, ...). Files are written to a temporary
+name and renamed into place, so an interrupted save never leaves a half-written file
+where a good one was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ptm.classifier import architecture_label, build_fc_classifier, describe_architecture
+from ptm.training import History
+
+__all__ = ["Checkpoint", "atomic_torch_save", "load_checkpoint", "save_checkpoint"]
+
+CHECKPOINT_FORMAT = "ptm-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj, path)`` through a temporary file and a rename.
+
+    Either the old file or the complete new one is at ``path`` afterwards, never a
+    partial one. The parent folder is created if needed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+@dataclass
+class Checkpoint:
+    """What `load_checkpoint` returns: the model with its weights, and how it was made."""
+
+    model: nn.Module
+    history: History | None
+    architecture: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    history: History | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Path:
+    """Save a classifier from `build_fc_classifier` with its history and settings.
+
+    Args:
+        path: the file to write (atomically).
+        model: the trained classifier.
+        history: its training History, if any.
+        settings: plain values describing the run, e.g. ``{"n_epochs": 100, "seed": 0,
+            "mean": [...], "std": [...]}``.
+
+    Returns:
+        The path written.
+    """
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "architecture": describe_architecture(model),
+        "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
+        "history": history.as_dict() if history is not None else None,
+        "settings": dict(settings or {}),
+    }
+    return atomic_torch_save(payload, path)
+
+
+def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpoint:
+    """Load a checkpoint written by `save_checkpoint`.
+
+    Args:
+        path: the checkpoint file.
+        model: a model to load the weights into; when omitted, one is built from the
+            stored architecture.
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        ValueError: the file is not a ptm checkpoint, or ``model`` has a different
+            architecture than the one stored.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise ValueError(
+            f"{path} is not a ptm checkpoint (torch could not read it: {first_line})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a ptm checkpoint (it has no '{CHECKPOINT_FORMAT}' marker)")
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(
+            f"{path} is a ptm checkpoint of version {payload.get('version')!r}; "
+            f"this ptm reads version {CHECKPOINT_VERSION}"
+        )
+    stored = payload["architecture"]
+    if model is None:
+        model = build_fc_classifier(
+            stored["hidden_sizes"],
+            in_features=stored["in_features"],
+            n_classes=stored["n_classes"],
+            activation=stored["activation"],
+            log_softmax=stored["log_softmax"],
+        )
+    else:
+        try:
+            given = describe_architecture(model)
+        except ValueError:
+            given = None
+        if given != stored:
+            given_label = architecture_label(given) if given else type(model).__name__
+            raise ValueError(
+                f"{path} holds a {architecture_label(stored)} classifier "
+                f"({stored}), but the model given is {given_label} ({given})"
+            )
+    model.load_state_dict(payload["state_dict"])
+    history = History.from_dict(payload["history"]) if payload["history"] is not None else None
+    return Checkpoint(model, history, dict(stored), dict(payload["settings"]))

@@ -1,0 +1,452 @@
+"""The fully connected CIFAR-2 classifier: models, outputs, training, evaluation (§7.2.2–§7.2.7).
+
+A fully connected network sees a 3×32×32 image as 3,072 numbers in a row. This module
+builds such networks, shows how their outputs become probabilities (softmax) and a
+loss (NLL), trains them on the one engine of `ptm.training`, and measures them:
+accuracy, confusion matrix, mistakes, and what happens when the images move (§7.2.7).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from ptm.training import Batches, History, fit, resolve_device, seeded
+
+__all__ = [
+    "ACTIVATION_LAYERS",
+    "accuracy",
+    "accuracy_under_shift",
+    "architecture_label",
+    "book_deeper_classifier",
+    "build_fc_classifier",
+    "confusion_matrix",
+    "count_parameters",
+    "describe_architecture",
+    "make_loader",
+    "misclassified",
+    "naive_log_softmax",
+    "predict",
+    "shift_images",
+    "softmax",
+    "train_classifier",
+    "train_per_sample",
+]
+
+ACTIVATION_LAYERS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+}
+IMAGE_FEATURES = 3 * 32 * 32  # a CIFAR image flattened
+
+
+# -- models (§7.2.2, §7.2.5) -----------------------------------------------------------
+
+
+def build_fc_classifier(
+    hidden_sizes: Sequence[int] = (512,),
+    *,
+    in_features: int = IMAGE_FEATURES,
+    n_classes: int = 2,
+    activation: str = "tanh",
+    log_softmax: bool = True,
+    seed: int | None = None,
+) -> nn.Sequential:
+    """A fully connected classifier over flattened images (DLwPT §7.2.2, §7.2.5).
+
+    The default is the notes' model: Flatten → Linear(3072, 512) → Tanh → Linear(512, 2)
+    → LogSoftmax, to be trained with ``nn.NLLLoss`` (1,574,402 parameters). The leading
+    ``nn.Flatten`` lets it take N×3×32×32 images as they come.
+
+    Args:
+        hidden_sizes: the width of each hidden layer, e.g. ``(1024, 512, 128)``.
+        in_features: inputs per sample; 3,072 for a 3×32×32 image.
+        n_classes: outputs; 2 for airplane vs bird.
+        activation: ``"tanh"``, ``"relu"`` or ``"sigmoid"``, after each hidden layer.
+        log_softmax: end with ``nn.LogSoftmax(dim=1)`` (for ``NLLLoss``); without it the
+            model outputs raw scores (for ``CrossEntropyLoss``).
+        seed: seeds the initial weights; the caller's random state is left as it was.
+
+    Example:
+        >>> count_parameters(build_fc_classifier())
+        1574402
+    """
+    if activation not in ACTIVATION_LAYERS:
+        raise ValueError(
+            f"unknown activation {activation!r}: expected one of {sorted(ACTIVATION_LAYERS)}"
+        )
+    sizes = [in_features, *hidden_sizes, n_classes]
+    if any(isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in sizes):
+        raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    with seeded(seed):
+        for index, (size_in, size_out) in enumerate(itertools.pairwise(sizes)):
+            layers.append(nn.Linear(size_in, size_out))
+            if index < len(sizes) - 2:
+                layers.append(ACTIVATION_LAYERS[activation]())
+    if log_softmax:
+        layers.append(nn.LogSoftmax(dim=1))
+    return nn.Sequential(*layers)
+
+
+def book_deeper_classifier(seed: int | None = None) -> nn.Sequential:
+    """The book's deeper 3072 → 1024 → 512 → 128 → 2 network with raw outputs, for
+    ``nn.CrossEntropyLoss`` (DLwPT §7.2.6; 3,737,474 parameters)."""
+    return build_fc_classifier((1024, 512, 128), log_softmax=False, seed=seed)
+
+
+def describe_architecture(model: nn.Module) -> dict[str, Any]:
+    """The settings that `build_fc_classifier` needs to rebuild ``model``.
+
+    Raises:
+        ValueError: ``model`` is not a fully connected classifier as built here.
+    """
+    layers = list(model.children()) if isinstance(model, nn.Sequential) else []
+    linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
+    if not layers or not isinstance(layers[0], nn.Flatten) or not linears:
+        raise ValueError(
+            f"expected a classifier from build_fc_classifier, got {type(model).__name__}"
+        )
+    activations = {
+        name for layer in layers for name, kind in ACTIVATION_LAYERS.items() if type(layer) is kind
+    }
+    return {
+        "in_features": linears[0].in_features,
+        "hidden_sizes": [layer.out_features for layer in linears[:-1]],
+        "n_classes": linears[-1].out_features,
+        "activation": activations.pop() if activations else "tanh",
+        "log_softmax": isinstance(layers[-1], nn.LogSoftmax),
+    }
+
+
+def architecture_label(model_or_architecture: nn.Module | dict[str, Any]) -> str:
+    """A short name such as ``"3072-512-2"`` for a model or its description."""
+    architecture = (
+        describe_architecture(model_or_architecture)
+        if isinstance(model_or_architecture, nn.Module)
+        else model_or_architecture
+    )
+    sizes = [architecture["in_features"], *architecture["hidden_sizes"], architecture["n_classes"]]
+    return "-".join(str(size) for size in sizes)
+
+
+def count_parameters(model: nn.Module, *, per_layer: bool = False) -> int | list[tuple[str, int]]:
+    """How many trainable numbers a model has (DLwPT §7.2.6).
+
+    Args:
+        model: any module.
+        per_layer: list ``(parameter name, count)`` instead of the total.
+
+    Returns:
+        The total, e.g. 1,574,402 for the notes' model, or the per-parameter list, e.g.
+        ``[("1.weight", 1572864), ("1.bias", 512), ("3.weight", 1024), ("3.bias", 2)]``.
+    """
+    counts = [(name, p.numel()) for name, p in model.named_parameters() if p.requires_grad]
+    return counts if per_layer else sum(count for _, count in counts)
+
+
+def _first_linear(model: nn.Module) -> nn.Linear | None:
+    return next((module for module in model.modules() if isinstance(module, nn.Linear)), None)
+
+
+def _last_linear(model: nn.Module) -> nn.Linear | None:
+    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    return linears[-1] if linears else None
+
+
+# -- outputs as probabilities (§7.2.3–§7.2.5) ------------------------------------------
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Softmax written out: ``exp(x) / sum(exp(x))`` along ``dim`` (DLwPT §7.2.4).
+
+    For teaching: it overflows for inputs above about 88 in float32. ``nn.Softmax``
+    and ``torch.softmax`` subtract the maximum first and do not.
+    """
+    exponentials = torch.exp(x)
+    return exponentials / exponentials.sum(dim=dim, keepdim=True)
+
+
+def naive_log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """``log(softmax(x))`` in two steps, the way that fails (DLwPT §7.2.5).
+
+    A probability that underflows to 0 becomes ``-inf``: on ``[[0., 104.]]`` this gives
+    ``[[-inf, 0.]]`` where ``nn.LogSoftmax(dim=1)`` gives ``[[-104., 0.]]``.
+    """
+    return torch.log(torch.softmax(x, dim=dim))
+
+
+# -- evaluation (§7.2.6) ---------------------------------------------------------------
+
+
+def _check_images(model: nn.Module, images: Tensor, name: str = "images") -> None:
+    if not isinstance(images, Tensor) or images.dim() < 2:
+        shape = tuple(getattr(images, "shape", ()))
+        raise ValueError(f"{name} must be a tensor of N samples, got shape {shape}")
+    first = _first_linear(model)
+    features = math.prod(images.shape[1:])
+    if first is not None and features != first.in_features:
+        raise ValueError(
+            f"{name} have shape {tuple(images.shape)}, i.e. {features} values per sample, but "
+            f"the model's first layer takes {first.in_features} (e.g. N×3×32×32 images)"
+        )
+
+
+def _check_labels(model: nn.Module, labels: Tensor, name: str = "labels") -> None:
+    if not isinstance(labels, Tensor) or labels.dim() != 1:
+        raise ValueError(f"{name} must be a 1-D tensor of class indices")
+    if labels.dtype != torch.long:
+        raise ValueError(f"{name} must be int64 (torch.long) class indices, got {labels.dtype}")
+    last = _last_linear(model)
+    if last is not None and len(labels) > 0:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= last.out_features:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"{name} contain {bad}, outside the model's classes 0..{last.out_features - 1}"
+            )
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1024) -> Tensor:
+    """The predicted class of each image: the index of the largest output (DLwPT §7.2.4).
+
+    Runs in evaluation mode without gradients, in batches, on the model's device, and
+    returns the labels on the CPU.
+    """
+    _check_images(model, images)
+    device = _model_device(model)
+    was_training = model.training
+    model.eval()
+    predictions = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            outputs = model(images[start : start + batch_size].to(device))
+            _, predicted = torch.max(outputs, dim=1)
+            predictions.append(predicted.cpu())
+    model.train(was_training)
+    return torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
+
+
+def accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
+    """The fraction of images whose predicted class is the label (DLwPT §7.2.6)."""
+    _check_labels(model, labels)
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(
+            f"need the same, non-zero number of images and labels, got "
+            f"{len(images)} and {len(labels)}"
+        )
+    n_correct = int((predict(model, images) == labels.cpu()).sum())
+    return n_correct / len(labels)
+
+
+def confusion_matrix(labels: Tensor, predictions: Tensor, n_classes: int = 2) -> Tensor:
+    """Counts of (true class, predicted class) pairs: row = true, column = predicted.
+
+    Example:
+        >>> confusion_matrix(torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1])).tolist()
+        [[1, 1], [0, 1]]
+    """
+    if labels.shape != predictions.shape or labels.dim() != 1:
+        raise ValueError(
+            f"labels and predictions must be 1-D and alike, got shapes "
+            f"{tuple(labels.shape)} and {tuple(predictions.shape)}"
+        )
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if len(values) and (int(values.min()) < 0 or int(values.max()) >= n_classes):
+            raise ValueError(
+                f"{name} must lie in 0..{n_classes - 1}, got "
+                f"{int(values.min())}..{int(values.max())}"
+            )
+    pairs = labels.long() * n_classes + predictions.long()
+    return torch.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def misclassified(
+    model: nn.Module, images: Tensor, labels: Tensor, *, limit: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """Indices of the images the model gets wrong, and what it predicted for them."""
+    predictions = predict(model, images)
+    wrong = torch.nonzero(predictions != labels.cpu()).flatten()
+    if limit is not None:
+        wrong = wrong[:limit]
+    return wrong, predictions[wrong]
+
+
+def shift_images(images: Tensor, pixels: int) -> Tensor:
+    """Move N×C×H×W images ``pixels`` to the right, filling the gap with 0 (DLwPT §7.2.7).
+
+    On normalised images 0 is the average colour. A negative ``pixels`` moves left.
+    """
+    if images.dim() != 4:
+        raise ValueError(f"expected N×C×H×W images, got shape {tuple(images.shape)}")
+    width = images.shape[-1]
+    if abs(pixels) >= width:
+        raise ValueError(f"cannot shift {width}-pixel-wide images by {pixels} pixels")
+    shifted = torch.zeros_like(images)
+    if pixels >= 0:
+        shifted[..., pixels:] = images[..., : width - pixels]
+    else:
+        shifted[..., :pixels] = images[..., -pixels:]
+    return shifted
+
+
+def accuracy_under_shift(
+    model: nn.Module, images: Tensor, labels: Tensor, shifts: Iterable[int] = (0, 2, 4, 6, 8)
+) -> dict[int, float]:
+    """Accuracy on the images moved right by each shift, in pixels (DLwPT §7.2.7).
+
+    A fully connected layer gives every pixel position its own weights, so it has no
+    translation invariance: what it learnt at one place does not carry to another.
+    """
+    return {shift: accuracy(model, shift_images(images, shift), labels) for shift in shifts}
+
+
+# -- training (§7.2.6) -------------------------------------------------------------------
+
+
+def make_loader(
+    dataset: Sequence[tuple[Tensor, int]],
+    batch_size: int = 64,
+    *,
+    shuffle: bool = True,
+    seed: int | None = None,
+) -> DataLoader:
+    """A DataLoader over the notes' list form of CIFAR-2, seeded for reproducible order."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
+    if len(dataset) == 0:
+        raise ValueError("the dataset is empty: it holds no samples")
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _check_data(model: nn.Module, data: Batches, name: str) -> None:
+    """Check shapes and labels up front, for tensor pairs and for loaders over a dataset."""
+    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
+        images, labels = data
+        if len(images) == 0:
+            raise ValueError(f"{name} is empty: it holds no samples")
+        _check_images(model, images, f"{name} images")
+        _check_labels(model, torch.as_tensor(labels), f"{name} labels")
+        return
+    dataset = getattr(data, "dataset", None)
+    if dataset is None:
+        return
+    if len(dataset) == 0:
+        raise ValueError(f"{name} is empty: it holds no samples")
+    image, _ = dataset[0]
+    _check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
+    if isinstance(dataset, list):
+        _check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
+
+
+def default_loss(model: nn.Module) -> nn.Module:
+    """``NLLLoss`` for a model that ends in LogSoftmax, else ``CrossEntropyLoss`` (§7.2.5)."""
+    children = list(model.children())
+    return (
+        nn.NLLLoss()
+        if children and isinstance(children[-1], nn.LogSoftmax)
+        else nn.CrossEntropyLoss()
+    )
+
+
+def train_classifier(
+    model: nn.Module,
+    train_data: Batches,
+    val_data: Batches | None = None,
+    *,
+    n_epochs: int = 100,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+    log_every: int | None = 1,
+    log: Callable[[str], None] = print,
+) -> History:
+    """Train a classifier with SGD on mini-batches, as the book does (DLwPT §7.2.6).
+
+    Defaults follow the book: batch 64, shuffled every epoch, SGD with lr 1e-2, NLLLoss
+    (CrossEntropyLoss for a model without LogSoftmax), 100 epochs.
+
+    Args:
+        model: e.g. ``build_fc_classifier()``; trained in place.
+        train_data: ``(images, labels)`` tensors (the fast path, e.g. ``cifar2.train``),
+            or a DataLoader over the notes' list form (then it sets batch size and order).
+        val_data: the same kinds, or None.
+        n_epochs: passes over the training data.
+        batch_size: images per step for tensor data.
+        lr: the learning rate, above 0.
+        loss_fn: overrides the default loss.
+        shuffle: draw a new order of the tensor data every epoch.
+        seed: seeds the shuffling of tensor data.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ...
+        progress: a progress bar over epochs; False turns it off.
+        log_every: one summary line every this many epochs (and at epoch 1); None: none.
+        log: where summary lines go.
+
+    Returns:
+        The History: per epoch the mean training loss, training accuracy, validation
+        loss and accuracy, and seconds.
+
+    Raises:
+        ValueError: lr <= 0, batch size < 1, images of the wrong shape for the model,
+            labels outside the model's classes, empty data, an unknown device.
+    """
+    if not isinstance(lr, int | float) or not lr > 0:
+        raise ValueError(f"lr must be a number above 0, got {lr!r}")
+    _check_data(model, train_data, "training data")
+    if val_data is not None:
+        _check_data(model, val_data, "validation data")
+    device = resolve_device(device)
+    model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    return fit(
+        model,
+        loss_fn if loss_fn is not None else default_loss(model),
+        optimizer,
+        train_data,
+        val_data,
+        n_epochs=n_epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        device=device,
+        track_accuracy=True,
+        log_every=log_every,
+        log=log,
+        progress=progress,
+    )
+
+
+def train_per_sample(
+    model: nn.Module,
+    train_data: Batches,
+    val_data: Batches | None = None,
+    *,
+    n_epochs: int = 1,
+    lr: float = 1e-2,
+    **options: Any,
+) -> History:
+    """The notes' first loop: one image per optimizer step (DLwPT §7.2.6).
+
+    Every step follows the gradient of a single sample, so progress is noisy and each
+    epoch takes as many steps as there are images; compare its ``history.seconds``
+    with a mini-batch epoch. One epoch by default. Other options as `train_classifier`.
+    """
+    return train_classifier(
+        model, train_data, val_data, n_epochs=n_epochs, batch_size=1, lr=lr, **options
+    )

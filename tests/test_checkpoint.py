@@ -1,0 +1,91 @@
+import os
+
+import pytest
+import torch
+
+import ptm
+import ptm.checkpoint
+
+
+@pytest.fixture
+def trained(cifar2):
+    model = ptm.build_fc_classifier((32,), seed=0)
+    history = ptm.train_classifier(
+        model, cifar2.train, cifar2.val, n_epochs=2, progress=False, log_every=None
+    )
+    return model, history
+
+
+def test_round_trip_keeps_weights_history_and_settings(tmp_path, trained, cifar2):
+    model, history = trained
+    settings = {"n_epochs": 2, "seed": 0, "mean": list(ptm.CIFAR10_MEAN), "lr": 1e-2}
+    path = ptm.save_checkpoint(tmp_path / "model.pt", model, history, settings)
+    restored = ptm.load_checkpoint(path)
+    assert restored.history == history
+    assert restored.settings == settings
+    assert restored.architecture == ptm.describe_architecture(model)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(restored.model.state_dict()[name], tensor)
+    assert torch.equal(
+        ptm.predict(restored.model, cifar2.val_images), ptm.predict(model, cifar2.val_images)
+    )
+
+
+def test_loading_into_a_model_of_the_same_architecture(tmp_path, trained):
+    model, _ = trained
+    ptm.save_checkpoint(tmp_path / "model.pt", model)
+    target = ptm.build_fc_classifier((32,), seed=9)
+    restored = ptm.load_checkpoint(tmp_path / "model.pt", target)
+    assert restored.model is target and restored.history is None
+    assert torch.equal(target[1].weight, model[1].weight)
+
+
+def test_loading_into_a_different_architecture_is_a_clear_error(tmp_path, trained):
+    model, _ = trained
+    ptm.save_checkpoint(tmp_path / "model.pt", model)
+    with pytest.raises(
+        ValueError, match=r"holds a 3072-32-2 classifier .* model given is 3072-512-2"
+    ):
+        ptm.load_checkpoint(tmp_path / "model.pt", ptm.build_fc_classifier())
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint file at .*absent\.pt"):
+        ptm.load_checkpoint(tmp_path / "absent.pt")
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda path: path.write_text("not a checkpoint"),
+        lambda path: path.write_bytes(os.urandom(200)),
+        lambda path: torch.save({"weights": torch.zeros(3)}, path),
+        lambda path: torch.save([1, 2, 3], path),
+    ],
+)
+def test_foreign_files_are_refused(tmp_path, write):
+    path = tmp_path / "foreign.pt"
+    write(path)
+    with pytest.raises(ValueError, match="is not a ptm checkpoint"):
+        ptm.load_checkpoint(path)
+
+
+def test_an_interrupted_save_leaves_the_old_file_intact(tmp_path, trained, monkeypatch):
+    model, history = trained
+    path = ptm.save_checkpoint(tmp_path / "model.pt", model, history)
+    good_bytes = path.read_bytes()
+
+    def crash_half_way(obj, file):
+        file.write(b"partial data")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ptm.checkpoint.torch, "save", crash_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        ptm.save_checkpoint(path, ptm.build_fc_classifier((32,), seed=5))
+    assert path.read_bytes() == good_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no temporary left over
+
+
+def test_atomic_save_creates_the_folder(tmp_path):
+    path = ptm.atomic_torch_save({"x": torch.ones(2)}, tmp_path / "new" / "deeper" / "x.pt")
+    assert torch.equal(torch.load(path)["x"], torch.ones(2))

@@ -1,0 +1,160 @@
+import logging
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+import ptm
+from ptm import History
+
+HISTORY = History(
+    epochs=[1, 2, 3],
+    train_loss=[0.9, 0.5, 0.3],
+    val_loss=[1.0, 0.7, 0.6],
+    train_accuracy=[0.5, 0.7, 0.9],
+    val_accuracy=[0.5, 0.6, 0.65],
+    seconds=[0.1, 0.1, 0.1],
+)
+
+
+def test_loss_curves():
+    figure = ptm.plot_loss(HISTORY, log_scale=True)
+    (ax,) = figure.axes
+    train, val = ax.get_lines()
+    assert list(train.get_xdata()) == [1, 2, 3] and list(train.get_ydata()) == [0.9, 0.5, 0.3]
+    assert list(val.get_ydata()) == [1.0, 0.7, 0.6]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "training loss",
+        "validation loss",
+    ]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+
+
+def test_loss_curves_without_validation_and_into_given_axes():
+    history = History(epochs=[1, 2], train_loss=[1.0, 0.5], seconds=[0.1, 0.1])
+    figure, ax = plt.subplots()
+    assert ptm.plot_loss(history, ax=ax) is figure
+    assert len(ax.get_lines()) == 1
+
+
+def test_accuracy_curves_and_history_figure():
+    (ax,) = ptm.plot_accuracy(HISTORY).axes
+    assert [list(line.get_ydata()) for line in ax.get_lines()] == [
+        [0.5, 0.7, 0.9],
+        [0.5, 0.6, 0.65],
+    ]
+    assert len(ptm.plot_history(HISTORY).axes) == 2
+    without_accuracy = History(epochs=[1], train_loss=[1.0], val_loss=[1.0], seconds=[0.1])
+    assert len(ptm.plot_history(without_accuracy).axes) == 1
+    with pytest.raises(ValueError, match="track_accuracy=True"):
+        ptm.plot_accuracy(without_accuracy)
+
+
+def normalised_image(seed: int = 0) -> torch.Tensor:
+    raw = np.random.default_rng(seed).integers(0, 256, size=(1, 32, 32, 3), dtype=np.uint8)
+    return ptm.normalize_images(raw)[0]
+
+
+def clipping_records(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "Clipping input data" in r.getMessage()]
+
+
+def test_show_image_unnormalises_so_nothing_is_clipped(caplog):
+    image = normalised_image()
+    with caplog.at_level(logging.WARNING, logger="matplotlib"):
+        # the notes' way: matplotlib warns about clipping
+        figure, ax = plt.subplots()
+        ax.imshow(image.permute(1, 2, 0).numpy())
+        figure.canvas.draw()
+    assert clipping_records(caplog), "the control case should trigger the clipping warning"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="matplotlib"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = ptm.show_image(image, ptm.CIFAR10_MEAN, ptm.CIFAR10_STD, title="bird")
+        figure.canvas.draw()
+    assert clipping_records(caplog) == []
+    (ax,) = figure.axes
+    shown = ax.get_images()[0].get_array()
+    expected = ptm.unnormalize(image, ptm.CIFAR10_MEAN, ptm.CIFAR10_STD).permute(1, 2, 0)
+    np.testing.assert_allclose(shown, expected.clamp(0, 1).numpy(), atol=1e-6)
+    assert ax.get_title() == "bird"
+
+
+def test_show_image_accepts_raw_bytes_and_pil_images():
+    raw = np.random.default_rng(1).integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    from PIL import Image
+
+    for image in (raw, Image.fromarray(raw)):
+        shown = ptm.show_image(image).axes[0].get_images()[0].get_array()
+        np.testing.assert_allclose(shown, raw / 255, atol=1e-6)
+
+
+def test_show_image_rejects_a_batch():
+    with pytest.raises(ValueError, match="C×H×W"):
+        ptm.show_image(torch.zeros(2, 3, 32, 32))
+    with pytest.raises(ValueError, match="both mean and std"):
+        ptm.show_image(torch.zeros(3, 32, 32), mean=ptm.CIFAR10_MEAN)
+
+
+def test_image_grid():
+    images = torch.stack([normalised_image(seed) for seed in range(7)])
+    figure = ptm.plot_images(
+        images,
+        [f"image {i}" for i in range(7)],
+        mean=ptm.CIFAR10_MEAN,
+        std=ptm.CIFAR10_STD,
+        n_columns=4,
+    )
+    assert len(figure.axes) == 8  # 2 rows of 4, the last one switched off
+    assert [ax.get_title() for ax in figure.axes[:7]] == [f"image {i}" for i in range(7)]
+    assert not figure.axes[7].axison
+    with pytest.raises(ValueError, match="7 images but 2 titles"):
+        ptm.plot_images(images, ["a", "b"])
+    with pytest.raises(ValueError, match="no images"):
+        ptm.plot_images([])
+
+
+def test_class_examples_grid(standin_root):
+    dataset = ptm.load_cifar10(True, standin_root)
+    figure = ptm.plot_class_examples(dataset.data, dataset.targets, ptm.CLASS_NAMES)
+    assert len(figure.axes) == 10
+    assert [ax.get_title() for ax in figure.axes] == list(ptm.CLASS_NAMES)
+    first_bird = dataset.targets.index(2)
+    np.testing.assert_allclose(
+        figure.axes[2].get_images()[0].get_array(), dataset.data[first_bird] / 255, atol=1e-6
+    )
+    airplanes_only = [i for i, label in enumerate(dataset.targets) if label == 0]
+    with pytest.raises(ValueError, match="no example of class"):
+        ptm.plot_class_examples(
+            dataset.data[airplanes_only], [0] * len(airplanes_only), ptm.CLASS_NAMES
+        )
+
+
+def test_confusion_matrix_figure():
+    figure = ptm.plot_confusion_matrix(torch.tensor([[90, 10], [25, 75]]), ("airplane", "bird"))
+    (ax,) = figure.axes
+    assert sorted(text.get_text() for text in ax.texts) == ["10", "25", "75", "90"]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["airplane", "bird"]
+    assert ax.get_ylabel() == "true class"
+    with pytest.raises(ValueError, match="2×2"):
+        ptm.plot_confusion_matrix(torch.zeros(3, 3), ("airplane", "bird"))
+
+
+def test_shift_accuracy_figure():
+    figure = ptm.plot_shift_accuracy({4: 0.7, 0: 0.8, 8: 0.6})
+    accuracy_line, chance_line = figure.axes[0].get_lines()
+    assert list(accuracy_line.get_xdata()) == [0, 4, 8]
+    assert list(accuracy_line.get_ydata()) == [0.8, 0.7, 0.6]
+    assert list(chance_line.get_ydata()) == [0.5, 0.5]
+    with pytest.raises(ValueError, match="no accuracies"):
+        ptm.plot_shift_accuracy({})
+
+
+def test_ptm_figures_stay_out_of_pyplot():
+    plt.close("all")
+    figures = [ptm.plot_loss(HISTORY), ptm.plot_activations(), ptm.show_image(normalised_image())]
+    assert all(isinstance(figure, Figure) for figure in figures)
+    assert plt.get_fignums() == []

@@ -1,0 +1,172 @@
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn, optim
+
+from ptm import (
+    describe_parameters,
+    fit_temperature,
+    linear_model,
+    named_seq_model,
+    normalize,
+    plot_temperature_fit,
+    seq_model,
+    split_train_val,
+    temperature_data,
+    training_loop,
+)
+from ptm.temperature import CELSIUS, UNKNOWN_UNITS
+
+
+def test_measurements_are_n_by_1_tensors():
+    t_c, t_u = temperature_data()
+    assert t_c.shape == t_u.shape == (11, 1)
+    assert t_c.flatten().tolist() == pytest.approx(list(CELSIUS))
+    assert t_u.flatten().tolist() == pytest.approx(list(UNKNOWN_UNITS))
+    assert t_u[3].item() == pytest.approx(81.9)
+
+
+def test_normalize_scales_by_a_tenth():
+    torch.testing.assert_close(normalize(torch.tensor([[35.7]])), torch.tensor([[3.57]]))
+
+
+def test_default_split_holds_out_two_of_eleven():
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    assert len(split.train_indices) == 9 and len(split.val_indices) == 2
+    assert split.t_u_train.shape == (9, 1) and split.t_c_val.shape == (2, 1)
+    torch.testing.assert_close(split.t_un_train, 0.1 * split.t_u_train)
+    torch.testing.assert_close(split.t_c_train, t_c[split.train_indices])
+
+
+def test_split_is_disjoint_and_covers_every_sample():
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c, val_fraction=0.3, seed=5)
+    train, val = set(split.train_indices.tolist()), set(split.val_indices.tolist())
+    assert not train & val
+    assert train | val == set(range(11))
+    assert len(val) == 3
+
+
+def test_split_is_deterministic_for_a_seed():
+    t_c, t_u = temperature_data()
+    first, again = split_train_val(t_u, t_c, seed=1), split_train_val(t_u, t_c, seed=1)
+    assert torch.equal(first.train_indices, again.train_indices)
+    others = {tuple(split_train_val(t_u, t_c, seed=s).val_indices.tolist()) for s in range(10)}
+    assert len(others) > 1
+
+
+def test_split_does_not_touch_the_global_random_state():
+    t_c, t_u = temperature_data()
+    state = torch.random.get_rng_state()
+    split_train_val(t_u, t_c, seed=3)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+@pytest.mark.parametrize("val_fraction", [0.0, 0.05, 1.0, 1.5])
+def test_a_fraction_that_empties_one_side_is_an_error(val_fraction):
+    t_c, t_u = temperature_data()
+    with pytest.raises(ValueError, match=rf"val_fraction={val_fraction!r}"):
+        split_train_val(t_u, t_c, val_fraction=val_fraction)
+
+
+def test_split_needs_matching_lengths():
+    t_c, t_u = temperature_data()
+    with pytest.raises(ValueError, match="same length, got 10 and 11"):
+        split_train_val(t_u[:10], t_c)
+
+
+def test_model_builders():
+    assert isinstance(linear_model(), nn.Linear)
+    assert describe_parameters(seq_model()) == [
+        ("0.weight", (13, 1)),
+        ("0.bias", (13,)),
+        ("2.weight", (1, 13)),
+        ("2.bias", (1,)),
+    ]
+    named = named_seq_model()
+    assert [name for name, _ in describe_parameters(named)] == [
+        "hidden_linear.weight",
+        "hidden_linear.bias",
+        "output_linear.weight",
+        "output_linear.bias",
+    ]
+    assert isinstance(named.hidden_activation, nn.Tanh)
+    assert named.output_linear.bias.shape == (1,)
+    assert describe_parameters(named_seq_model(n_hidden=13))[0] == ("hidden_linear.weight", (13, 1))
+
+
+def test_builders_are_reproducible_with_a_seed():
+    torch.testing.assert_close(seq_model(seed=2).state_dict(), seq_model(seed=2).state_dict())
+    assert not torch.equal(seq_model(seed=2)[0].weight, seq_model(seed=3)[0].weight)
+
+
+def least_squares_line(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    design = torch.cat([x, torch.ones_like(x)], dim=1).double()
+    weight, bias = torch.linalg.lstsq(design, y.double()).solution.flatten().tolist()
+    return weight, bias
+
+
+def test_linear_fit_approaches_the_least_squares_line():
+    result = fit_temperature("linear", seed=0, log_every=None)  # 3000 epochs, lr 1e-2
+    split = result.split
+    weight, bias = least_squares_line(split.t_un_train, split.t_c_train)
+    fitted = result.model
+    assert fitted.weight.item() == pytest.approx(weight, rel=0.1)
+    assert fitted.bias.item() == pytest.approx(bias, rel=0.1)
+    # over the measured range the two lines are within a degree Celsius of each other
+    readings = split.t_un_train
+    with torch.no_grad():
+        gap = (fitted(readings) - (weight * readings + bias)).abs().max().item()
+    assert gap < 1.0
+    best_loss = ((weight * readings + bias - split.t_c_train) ** 2).mean().item()
+    assert result.history.train_loss[-1] == pytest.approx(best_loss, rel=0.1)
+
+
+def test_network_reaches_lower_training_loss_than_linear_model():
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c, seed=0)
+    final_losses = {}
+    for name, model, lr, n_epochs in [
+        ("linear", linear_model(seed=0), 1e-2, 3000),
+        ("network", seq_model(13, seed=0), 1e-3, 5000),
+    ]:
+        history = training_loop(
+            n_epochs,
+            optim.SGD(model.parameters(), lr=lr),
+            model,
+            nn.MSELoss(),
+            split.t_un_train,
+            split.t_un_val,
+            split.t_c_train,
+            split.t_c_val,
+            log_every=None,
+        )
+        final_losses[name] = history.train_loss[-1]
+    assert final_losses["network"] < final_losses["linear"]
+
+
+def test_fit_temperature_defaults_and_errors():
+    result = fit_temperature("network", n_epochs=10, log_every=None)
+    assert len(result.history) == 10
+    assert describe_parameters(result.model)[0] == ("0.weight", (13, 1))
+    with pytest.raises(ValueError, match="unknown model_kind 'quadratic'"):
+        fit_temperature("quadratic")
+    with pytest.raises(ValueError, match="lr must be above 0"):
+        fit_temperature("linear", lr=0.0)
+
+
+def test_fit_figure_shows_points_curve_and_crosses():
+    t_c, t_u = temperature_data()
+    model = seq_model(seed=0)
+    figure = plot_temperature_fit(model, t_u, t_c)
+    assert isinstance(figure, Figure)
+    (ax,) = figure.axes
+    points, curve, crosses = ax.get_lines()
+    assert points.get_marker() == "o" and crosses.get_marker() == "x"
+    assert list(points.get_xdata()) == pytest.approx(list(UNKNOWN_UNITS))
+    assert curve.get_xdata()[0] == 20 and curve.get_xdata()[-1] == 89
+    with torch.no_grad():
+        expected = model(0.1 * t_u).flatten().tolist()
+    assert list(crosses.get_ydata()) == pytest.approx(expected, rel=1e-5)
+    assert ax.get_xlabel() == "Fahrenheit" and ax.get_ylabel() == "Celsius"

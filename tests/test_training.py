@@ -1,0 +1,312 @@
+import pytest
+import torch
+from torch import nn, optim
+from torch.utils.data import DataLoader, TensorDataset
+
+from ptm import History, TrainingDivergedWarning, fit, resolve_device, training_loop
+from ptm.training import seeded
+
+
+def line_data(n_samples: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(n_samples, 1, generator=generator) * 4 - 2
+    y = 3 * x - 1 + 0.05 * torch.randn(n_samples, 1, generator=generator)
+    return x, y
+
+
+def two_blobs(n_per_class: int = 50, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    left = torch.randn(n_per_class, 2, generator=generator) - 3
+    right = torch.randn(n_per_class, 2, generator=generator) + 3
+    labels = torch.cat([torch.zeros(n_per_class), torch.ones(n_per_class)]).long()
+    return torch.cat([left, right]), labels
+
+
+def train_line(n_epochs=200, **options):
+    x, y = line_data()
+    with seeded(0):
+        model = nn.Linear(1, 1)
+    history = fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (x[:30], y[:30]),
+        (x[30:], y[30:]),
+        n_epochs=n_epochs,
+        **options,
+    )
+    return model, history
+
+
+def test_full_batch_fit_finds_the_line():
+    model, history = train_line()
+    assert len(history) == 200
+    assert history.epochs == list(range(1, 201))
+    assert model.weight.item() == pytest.approx(3.0, abs=0.05)
+    assert model.bias.item() == pytest.approx(-1.0, abs=0.05)
+    assert history.train_loss[-1] < history.train_loss[0] / 100
+    assert len(history.val_loss) == 200
+    assert history.train_accuracy == [] and history.val_accuracy == []
+
+
+def test_history_train_loss_is_the_loss_before_each_step():
+    x, y = line_data()
+    with seeded(0):
+        model = nn.Linear(1, 1)
+    expected = nn.MSELoss()(model(x), y).item()
+    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, y), n_epochs=1)
+    assert history.train_loss[0] == pytest.approx(expected)
+
+
+def test_validation_loss_is_measured_after_the_epoch():
+    x, y = line_data()
+    with seeded(0):
+        model = nn.Linear(1, 1)
+    history = fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (x[:30], y[:30]),
+        (x[30:], y[30:]),
+        n_epochs=3,
+    )
+    with torch.no_grad():
+        assert history.val_loss[-1] == pytest.approx(nn.MSELoss()(model(x[30:]), y[30:]).item())
+
+
+def test_mini_batches_with_the_same_seed_give_the_same_history():
+    first = train_line(n_epochs=5, batch_size=8, seed=3)[1]
+    second = train_line(n_epochs=5, batch_size=8, seed=3)[1]
+    other = train_line(n_epochs=5, batch_size=8, seed=4)[1]
+    assert first.train_loss == second.train_loss
+    assert first.val_loss == second.val_loss
+    assert first.train_loss != other.train_loss
+
+
+def test_tensor_pairs_and_dataloader_compute_the_same_for_the_same_order():
+    x, y = two_blobs()
+    histories = []
+    for data in [(x, y), DataLoader(TensorDataset(x, y), batch_size=16, shuffle=False)]:
+        with seeded(0):
+            model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+        histories.append(
+            fit(
+                model,
+                nn.CrossEntropyLoss(),
+                optim.SGD(model.parameters(), lr=0.05),
+                data,
+                (x, y),
+                n_epochs=3,
+                batch_size=16,
+                shuffle=False,
+                track_accuracy=True,
+            )
+        )
+    tensor_history, loader_history = histories
+    torch.testing.assert_close(tensor_history.train_loss, loader_history.train_loss)
+    torch.testing.assert_close(tensor_history.val_loss, loader_history.val_loss)
+    assert tensor_history.train_accuracy == loader_history.train_accuracy
+
+
+def test_accuracy_is_tracked_for_classification():
+    x, y = two_blobs()
+    with seeded(0):
+        model = nn.Linear(2, 2)
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (x, y),
+        (x, y),
+        n_epochs=10,
+        batch_size=10,
+        seed=0,
+        track_accuracy=True,
+    )
+    assert len(history.train_accuracy) == len(history.val_accuracy) == 10
+    assert history.val_accuracy[-1] == 1.0
+    assert all(0.0 <= value <= 1.0 for value in history.train_accuracy)
+
+
+def test_log_lines_at_epoch_one_and_every_k():
+    lines = []
+    train_line(n_epochs=10, log_every=4, log=lines.append, log_seconds=False)
+    assert [line.split(",")[0] for line in lines] == ["Epoch 1", "Epoch 4", "Epoch 8"]
+    assert "Training loss" in lines[0] and "Validation loss" in lines[0]
+
+
+def test_progress_bar_can_be_turned_on_and_off(capsys):
+    train_line(n_epochs=3, progress=True)
+    train_line(n_epochs=3, progress=False)
+    assert capsys.readouterr().out == ""  # bars go to stderr, and only on a terminal
+
+
+@pytest.mark.parametrize("n_epochs", [0, -3, 1.5, True])
+def test_n_epochs_must_be_a_positive_integer(n_epochs):
+    with pytest.raises(ValueError, match=rf"n_epochs .*got {n_epochs!r}"):
+        train_line(n_epochs=n_epochs)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1])
+def test_batch_size_must_be_positive(batch_size):
+    with pytest.raises(ValueError, match=rf"batch_size .*got {batch_size}"):
+        train_line(n_epochs=1, batch_size=batch_size)
+
+
+def test_inputs_and_targets_of_different_lengths():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="same length, got 5 and 4"):
+        fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (torch.zeros(5, 1), torch.zeros(4, 1)),
+            n_epochs=1,
+        )
+
+
+def test_empty_training_data():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="empty"):
+        fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (torch.zeros(0, 1), torch.zeros(0, 1)),
+            n_epochs=1,
+        )
+    with pytest.raises(ValueError, match="empty"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), [], n_epochs=1)
+
+
+def test_divergence_stops_with_a_clear_warning_and_keeps_the_history():
+    x, y = line_data()
+    with seeded(0):
+        model = nn.Linear(1, 1)
+    with pytest.warns(TrainingDivergedWarning, match=r"epoch (\d+).*normalis.*learning rate"):
+        history = fit(
+            model, nn.MSELoss(), optim.SGD(model.parameters(), lr=50.0), (x, y), n_epochs=500
+        )
+    assert history.diverged
+    assert 1 < len(history) < 500
+    stopped_at = int(history.stop_reason.split("at epoch ")[1].split(",")[0])
+    assert stopped_at == len(history) + 1
+    assert all(torch.isfinite(torch.tensor(history.train_loss)))
+
+
+def test_history_round_trip_and_last():
+    history = train_line(n_epochs=3)[1]
+    copy = History.from_dict(history.as_dict())
+    assert copy == history
+    last = history.last()
+    assert last["epochs"] == 3
+    assert last["train_loss"] == history.train_loss[-1]
+    assert "train_accuracy" not in last
+    with pytest.raises(ValueError, match="empty"):
+        History().last()
+
+
+def test_describe_epoch():
+    history = History([1], [0.5], [0.25], [0.75], [0.5], [1.234])
+    assert history.describe_epoch() == (
+        "Epoch 1, Training loss 0.5000, Validation loss 0.2500, Training accuracy 0.7500, "
+        "Validation accuracy 0.5000 (1.23 s)"
+    )
+    assert history.describe_epoch(with_seconds=False).endswith("Validation accuracy 0.5000")
+
+
+# -- the book-shaped loop ---------------------------------------------------------------
+
+
+def temperature_like():
+    x, y = line_data(12)
+    return x[:10], x[10:], y[:10], y[10:]
+
+
+def test_training_loop_prints_the_books_lines_and_returns_history(capsys):
+    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
+    model = nn.Linear(1, 1)
+    history = training_loop(
+        2000,
+        optim.SGD(model.parameters(), lr=1e-2),
+        model,
+        nn.MSELoss(),
+        t_u_train,
+        t_u_val,
+        t_c_train,
+        t_c_val,
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Epoch 1", "Epoch 1000", "Epoch 2000"]
+    assert lines[0].startswith("Epoch 1, Training loss ")
+    assert ", Validation loss " in lines[0] and "(" not in lines[0]
+    assert len(history) == 2000 and len(history.val_loss) == 2000
+
+
+@pytest.mark.parametrize("argument", ["t_u_train", "t_u_val", "t_c_train", "t_c_val"])
+def test_training_loop_requires_2d_tensors(argument):
+    tensors = dict(
+        zip(["t_u_train", "t_u_val", "t_c_train", "t_c_val"], temperature_like(), strict=True)
+    )
+    tensors[argument] = tensors[argument].squeeze(1)
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match=rf"{argument} must be 2-D .*got shape \(\d+,\)"):
+        training_loop(10, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), **tensors)
+
+
+def test_training_loop_names_mismatched_arguments():
+    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="t_u_train and t_c_train must have the same length"):
+        training_loop(
+            10,
+            optim.SGD(model.parameters(), lr=1e-2),
+            model,
+            nn.MSELoss(),
+            t_u_train,
+            t_u_val,
+            t_c_train[:-1],
+            t_c_val,
+        )
+
+
+def test_training_loop_rejects_zero_epochs():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="n_epochs must be an integer of at least 1, got 0"):
+        training_loop(
+            0, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), *temperature_like()
+        )
+
+
+# -- devices and seeding ------------------------------------------------------------------
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available() and torch.backends.mps.is_available():
+        expected = "mps"
+    assert resolve_device("auto").type == expected
+
+
+@pytest.mark.parametrize("name", ["tpu", "gpu0", "", 3])
+def test_unknown_device_is_a_clear_error(name):
+    with pytest.raises(ValueError, match="device"):
+        resolve_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_requested_without_cuda():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+
+
+def test_seeded_is_reproducible_and_restores_the_callers_random_state():
+    before = torch.random.get_rng_state()
+    with seeded(7):
+        first = torch.rand(3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    with seeded(7):
+        second = torch.rand(3)
+    assert torch.equal(first, second)
