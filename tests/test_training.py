@@ -59,17 +59,8 @@ def test_history_train_loss_is_the_loss_before_each_step():
 
 
 def test_validation_loss_is_measured_after_the_epoch():
+    model, history = train_line(n_epochs=3)
     x, y = line_data()
-    with seeded(0):
-        model = nn.Linear(1, 1)
-    history = fit(
-        model,
-        nn.MSELoss(),
-        optim.SGD(model.parameters(), lr=0.1),
-        (x[:30], y[:30]),
-        (x[30:], y[30:]),
-        n_epochs=3,
-    )
     with torch.no_grad():
         assert history.val_loss[-1] == pytest.approx(nn.MSELoss()(model(x[30:]), y[30:]).item())
 

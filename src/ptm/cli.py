@@ -170,7 +170,7 @@ def _notebooks(args: argparse.Namespace) -> int:
             source = choose_data_source(fallback_to_standin=True)
             if source.synthetic:
                 env["PTM_STANDIN"] = "1"
-                data = f"synthetic stand-in, not CIFAR-10 ({source.reason})"
+                data = f"synthetic stand-in, not CIFAR-10 ({source.reason.rstrip('.')})"
             else:
                 data = f"CIFAR-10 from {source.data_dir}"
         print(f"running {path.name} ...", flush=True)

@@ -32,7 +32,7 @@ class NotebookResult:
     def summary(self) -> str:
         """One line: status, name, seconds and the data used (and the error, if any)."""
         status = "ok    " if self.ok else "FAILED"
-        line = f"{status} {self.notebook.name:<28} {self.seconds:7.1f} s   data: {self.data}"
+        line = f"{status} {self.notebook.name:<36} {self.seconds:7.1f} s   data: {self.data}"
         return line if self.ok else f"{line}\n       {self.error}"
 
 
@@ -90,6 +90,7 @@ def execute_notebook(
         notebook,
         timeout=timeout,
         kernel_name="python3",
+        extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up chatter
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     started = time.perf_counter()

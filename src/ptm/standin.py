@@ -256,7 +256,7 @@ def choose_data_source(
         CifarDataError: real data is missing or damaged and no fallback was allowed.
     """
     if use_standin:
-        return DataSource(standin_data_dir(standin_size), True, "asked for the stand-in")
+        return DataSource(standin_data_dir(standin_size), True, "the stand-in was requested")
     real_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     try:
         dataset = load_cifar10(False, real_dir, download=download)
