@@ -89,3 +89,22 @@ def test_an_interrupted_save_leaves_the_old_file_intact(tmp_path, trained, monke
 def test_atomic_save_creates_the_folder(tmp_path):
     path = ptm.atomic_torch_save({"x": torch.ones(2)}, tmp_path / "new" / "deeper" / "x.pt")
     assert torch.equal(torch.load(path)["x"], torch.ones(2))
+
+
+def test_settings_must_be_plain_values(tmp_path, trained):
+    model, _ = trained
+    with pytest.raises(ValueError, match=r"settings\['data_dir'\] is a PosixPath"):
+        ptm.save_checkpoint(tmp_path / "model.pt", model, settings={"data_dir": tmp_path})
+    with pytest.raises(ValueError, match=r"settings\['mean'\]\[0\] is a Tensor"):
+        ptm.save_checkpoint(tmp_path / "model.pt", model, settings={"mean": [torch.tensor(0.5)]})
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_saved_files_follow_the_umask(tmp_path, trained):
+    model, _ = trained
+    old_mask = os.umask(0o022)
+    try:
+        path = ptm.save_checkpoint(tmp_path / "model.pt", model)
+    finally:
+        os.umask(old_mask)
+    assert path.stat().st_mode & 0o777 == 0o644

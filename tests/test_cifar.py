@@ -1,6 +1,7 @@
 import hashlib
 import os
 import shutil
+import tarfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -194,6 +195,11 @@ def test_channel_stats_reject_other_inputs(images):
         ptm.channel_stats(images)
 
 
+def test_channel_stats_want_channels_last():
+    with pytest.raises(ValueError, match="channels last"):
+        ptm.channel_stats(np.zeros((2, 3, 32, 32), dtype=np.uint8))
+
+
 def test_channel_stats_of_nothing():
     with pytest.raises(ValueError, match="empty"):
         ptm.channel_stats(np.zeros((0, 32, 32, 3), dtype=np.uint8))
@@ -217,6 +223,12 @@ def test_vectorised_normalisation_equals_the_per_image_pipeline():
     assert result.shape == (6, 3, 32, 32) and result.dtype == torch.float32
     assert torch.equal(result, expected)
     assert result.is_contiguous()
+
+
+def test_normalisation_of_a_flipped_view():
+    images = random_images(n_images=2)
+    flipped = images[:, :, ::-1]
+    assert torch.equal(ptm.normalize_images(flipped), ptm.normalize_images(flipped.copy()))
 
 
 def test_unnormalize_inverts_normalize():
@@ -313,3 +325,35 @@ def test_md5_of_the_standin_manifest_matches_files(standin_root):
     for name, md5 in manifest["files"].items():
         data = (standin_root / BATCHES_FOLDER / name).read_bytes()
         assert hashlib.md5(data).hexdigest() == md5
+
+
+def test_a_damaged_cache_is_reported_and_bypassed(standin_copy):
+    first = ptm.load_cifar2(standin_copy)
+    (cache_file,) = (standin_copy / "ptm-cache").glob("cifar2-*.pt")
+    cache_file.write_bytes(cache_file.read_bytes()[:100])
+    with pytest.warns(UserWarning, match=r"cifar2-.*\.pt is unreadable"):
+        again = ptm.load_cifar2(standin_copy)
+    assert torch.equal(again.train_images, first.train_images)
+    assert len(cache_file.read_bytes()) == 100  # left for the user to delete
+
+
+def test_cifar2_of_a_split_without_birds(standin_root):
+    dataset = ptm.load_cifar10(False, standin_root)
+    dataset.targets = [0 if label == 2 else label for label in dataset.targets]
+    images, labels = ptm.cifar.cifar2_tensors(dataset, dataset).train
+    assert labels.tolist() == [0] * 100 and images.shape == (100, 3, 32, 32)
+    dataset.targets = [5] * len(dataset.targets)
+    empty = ptm.cifar.cifar2_tensors(dataset, dataset)
+    assert empty.train_images.shape == (0, 3, 32, 32) and empty.train_labels.shape == (0,)
+
+
+def test_a_good_archive_is_unpacked(standin_root, tmp_path, monkeypatch):
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(standin_root / BATCHES_FOLDER, arcname=BATCHES_FOLDER)
+    monkeypatch.setattr(  # accept this archive as if it were the published one
+        ptm.cifar.datasets.CIFAR10, "tgz_md5", hashlib.md5(archive.read_bytes()).hexdigest()
+    )
+    dataset = ptm.load_cifar10(False, tmp_path, download=False)
+    assert len(dataset) == 500 and dataset.synthetic
+    assert archive.is_file()  # kept

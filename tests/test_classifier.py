@@ -11,10 +11,14 @@ def test_parameter_counts_match_the_book():
     assert ptm.count_parameters(ptm.book_deeper_classifier()) == 3_737_474
     assert ptm.count_parameters(nn.Linear(3072, 512)) == 1_573_376
     assert ptm.count_parameters(ptm.build_fc_classifier(), per_layer=True) == [
-        ("1.weight", 1_572_864),
-        ("1.bias", 512),
-        ("3.weight", 1024),
-        ("3.bias", 2),
+        ("1: Linear", 1_573_376),
+        ("3: Linear", 1_026),
+    ]
+    assert ptm.count_parameters(ptm.book_deeper_classifier(), per_layer=True) == [
+        ("1: Linear", 3_146_752),
+        ("3: Linear", 524_800),
+        ("5: Linear", 65_664),
+        ("7: Linear", 258),
     ]
 
 
@@ -134,6 +138,11 @@ def test_confusion_matrix_against_a_hand_count():
         ptm.confusion_matrix(labels, predictions[:3])
 
 
+def test_misclassified_needs_one_label_per_image():
+    with pytest.raises(ValueError, match="got 3 images but 1 labels"):
+        ptm.misclassified(FixedScores(torch.zeros(3, 2)), torch.zeros(3, 4), torch.tensor([1]))
+
+
 def test_misclassified():
     scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, -1.0]])
     wrong, predicted = ptm.misclassified(
@@ -156,11 +165,36 @@ def test_shift_images_moves_pixels_and_fills_with_zero():
         ptm.shift_images(images[0], 1)
 
 
-def test_accuracy_under_shift_has_one_value_per_shift(cifar2):
+class LooksAtOnePixel(nn.Module):
+    """Says 'bird' when the pixel at row 2, column 2 of channel 0 is bright: a caricature of
+    a fully connected layer, whose weights belong to fixed positions."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(3 * 8 * 8, 2)
+
+    def forward(self, images):
+        bright = images[:, 0, 2, 2]
+        return torch.stack([-bright, bright], dim=1) + 0 * self.layer(images.flatten(1))
+
+
+def test_accuracy_falls_when_what_was_learnt_moves():
+    labels = torch.tensor([0, 1] * 10)
+    images = torch.zeros(20, 3, 8, 8)
+    images[labels == 1, 0, 2, 2] = 1.0  # birds have one bright pixel
+    result = ptm.accuracy_under_shift(LooksAtOnePixel(), images, labels, shifts=[0, 1, 2])
+    assert list(result) == [0, 1, 2]
+    assert result[0] == 1.0
+    assert result[1] == result[2] == 0.5  # moved away: every image looks like an airplane
+
+
+def test_accuracy_under_shift_evaluates_the_shifted_images(cifar2):
     model = ptm.build_fc_classifier(seed=0)
-    result = ptm.accuracy_under_shift(model, *cifar2.val, shifts=[0, 4, 8])
-    assert list(result) == [0, 4, 8]
+    result = ptm.accuracy_under_shift(model, *cifar2.val, shifts=[0, 8])
     assert result[0] == ptm.accuracy(model, *cifar2.val)
+    assert result[8] == ptm.accuracy(
+        model, ptm.shift_images(cifar2.val_images, 8), cifar2.val_labels
+    )
 
 
 # -- training (§7.2.6) -----------------------------------------------------------------------
@@ -229,6 +263,12 @@ def test_per_sample_training_takes_one_image_per_step(cifar2):
     assert batch_sizes == [1] * 300
 
 
+def test_per_sample_training_refuses_a_loader_with_bigger_batches(cifar2):
+    listed = [(image, int(label)) for image, label in zip(*cifar2.train, strict=True)]
+    with pytest.raises(ValueError, match="batches of 64: make it with batch_size=1"):
+        ptm.train_per_sample(ptm.build_fc_classifier(), ptm.make_loader(listed, 64))
+
+
 def test_a_nan_loss_stops_training_and_keeps_the_history(cifar2):
     n_batches_per_epoch = 5  # 300 images in batches of 64
     calls = []
@@ -269,6 +309,7 @@ def test_nan_in_the_first_epoch(cifar2):
     [
         ({"lr": 0.0}, r"lr must be a number above 0, got 0.0"),
         ({"lr": -1e-2}, r"lr must be a number above 0, got -0.01"),
+        ({"lr": "0.1"}, r"lr must be a number above 0, got '0.1'"),
         ({"batch_size": 0}, r"batch_size must be an integer of at least 1 .*got 0"),
         ({"device": "tpu"}, r"unknown device 'tpu'"),
         ({"n_epochs": 0}, r"n_epochs must be an integer of at least 1, got 0"),

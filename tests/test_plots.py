@@ -92,6 +92,12 @@ def test_show_image_accepts_raw_bytes_and_pil_images():
         np.testing.assert_allclose(shown, raw / 255, atol=1e-6)
 
 
+def test_show_image_of_a_uint8_tensor():
+    raw = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
+    shown = ptm.show_image(raw).axes[0].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, raw.permute(1, 2, 0).numpy() / 255, atol=1e-6)
+
+
 def test_show_image_rejects_a_batch():
     with pytest.raises(ValueError, match="C×H×W"):
         ptm.show_image(torch.zeros(2, 3, 32, 32))
@@ -131,6 +137,29 @@ def test_class_examples_grid(standin_root):
         ptm.plot_class_examples(
             dataset.data[airplanes_only], [0] * len(airplanes_only), ptm.CLASS_NAMES
         )
+
+
+def test_misclassified_grid():
+    images = torch.stack([normalised_image(seed) for seed in range(6)])
+    labels = torch.tensor([0, 1, 0, 1, 0, 1])
+    predictions = torch.tensor([0, 0, 0, 1, 1, 0])
+    figure = ptm.plot_misclassified(
+        images,
+        labels,
+        predictions,
+        ("airplane", "bird"),
+        mean=ptm.CIFAR10_MEAN,
+        std=ptm.CIFAR10_STD,
+        limit=2,
+    )
+    assert [ax.get_title() for ax in figure.axes] == [
+        "true bird\npredicted airplane",
+        "true airplane\npredicted bird",
+    ]
+    with pytest.raises(ValueError, match="no image is misclassified"):
+        ptm.plot_misclassified(images, labels, labels, ("airplane", "bird"))
+    with pytest.raises(ValueError, match="6, 6 and 5"):
+        ptm.plot_misclassified(images, labels, predictions[:5], ("airplane", "bird"))
 
 
 def test_confusion_matrix_figure():

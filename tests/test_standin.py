@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import ptm
-import ptm.standin
 from ptm.cifar import BATCHES_FOLDER, STANDIN_MANIFEST
 
 
@@ -58,10 +57,10 @@ def test_classes_differ_in_structure(standin_root):
 
 
 def test_choose_the_standin_on_request(monkeypatch, tmp_path):
-    monkeypatch.setattr(ptm.standin, "project_root", lambda: tmp_path)
+    monkeypatch.setenv("PTM_DATA_DIR", str(tmp_path / "cifar"))
     source = ptm.choose_data_source(use_standin=True, standin_size="smoke")
     assert source.synthetic
-    assert source.data_dir == tmp_path / "data-unversioned" / "standin" / "smoke-200-50-seed0"
+    assert source.data_dir == tmp_path / "standin" / "smoke-200-50-seed0"  # beside the real data
     assert ptm.STANDIN_BANNER in source.banner
     assert len(ptm.load_cifar10(False, source.data_dir)) == 500
     again = ptm.choose_data_source(use_standin=True, standin_size="smoke")
@@ -71,7 +70,7 @@ def test_choose_the_standin_on_request(monkeypatch, tmp_path):
 
 
 def test_missing_real_data_falls_back_only_when_allowed(monkeypatch, tmp_path):
-    monkeypatch.setattr(ptm.standin, "project_root", lambda: tmp_path)
+    monkeypatch.setenv("PTM_DATA_DIR", str(tmp_path / "cifar"))
     with pytest.raises(ptm.CifarNotFoundError):
         ptm.choose_data_source(tmp_path / "empty", download=False)
     source = ptm.choose_data_source(
@@ -79,6 +78,7 @@ def test_missing_real_data_falls_back_only_when_allowed(monkeypatch, tmp_path):
     )
     assert source.synthetic and "CIFAR-10 is not available" in source.reason
     assert "not CIFAR-10's" in source.banner
+    assert source.data_dir.parent == tmp_path / "standin"
 
 
 def test_real_looking_folder_is_reported_as_what_it_is(standin_root):

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import pytest
 import torch
 from torch import nn, optim
@@ -126,10 +128,72 @@ def test_log_lines_at_epoch_one_and_every_k():
     assert "Training loss" in lines[0] and "Validation loss" in lines[0]
 
 
-def test_progress_bar_can_be_turned_on_and_off(capsys):
+class RecordingBar:
+    """Stands in for tqdm and records how it was made and used."""
+
+    made: ClassVar[list["RecordingBar"]] = []
+
+    def __init__(self, **options):
+        self.options, self.updates = options, 0
+        RecordingBar.made.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n=1):
+        self.updates += n
+
+
+@pytest.fixture
+def recording_bar(monkeypatch):
+    import tqdm.auto
+
+    RecordingBar.made = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    monkeypatch.delenv("PTM_PROGRESS", raising=False)
+    return RecordingBar.made
+
+
+def test_progress_bar_over_epochs(recording_bar):
     train_line(n_epochs=3, progress=True)
+    (bar,) = recording_bar
+    assert bar.options["total"] == 3 and bar.updates == 3
+    assert bar.options["disable"] is None  # tqdm then stays silent when output is no terminal
+
+
+def test_progress_bar_over_batches_for_long_epochs(recording_bar):
+    x, y = line_data(1200)
+    model = nn.Linear(1, 1)
+    fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        (x, y),
+        n_epochs=2,
+        batch_size=1,
+        progress=True,
+    )
+    epoch_bar, *batch_bars = recording_bar
+    assert epoch_bar.updates == 2
+    assert [bar.updates for bar in batch_bars] == [1200, 1200]
+    assert all(bar.options["leave"] is False for bar in batch_bars)
+
+
+def test_progress_can_be_turned_off(recording_bar, monkeypatch):
     train_line(n_epochs=3, progress=False)
-    assert capsys.readouterr().out == ""  # bars go to stderr, and only on a terminal
+    monkeypatch.setenv("PTM_PROGRESS", "0")
+    train_line(n_epochs=3, progress=True)
+    assert recording_bar == []
+
+
+def test_a_one_shot_iterator_is_refused():
+    x, y = line_data()
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="one-shot iterator"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), iter([(x, y)]), n_epochs=2)
 
 
 @pytest.mark.parametrize("n_epochs", [0, -3, 1.5, True])
@@ -212,6 +276,28 @@ def test_describe_epoch():
 def temperature_like():
     x, y = line_data(12)
     return x[:10], x[10:], y[:10], y[10:]
+
+
+def test_training_loop_measures_both_losses_before_the_step_as_the_book():
+    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
+    with seeded(0):
+        model = nn.Linear(1, 1)
+    with torch.no_grad():
+        train_before = nn.MSELoss()(model(t_u_train), t_c_train).item()
+        val_before = nn.MSELoss()(model(t_u_val), t_c_val).item()
+    history = training_loop(
+        3,
+        optim.SGD(model.parameters(), lr=1e-2),
+        model,
+        nn.MSELoss(),
+        t_u_train,
+        t_u_val,
+        t_c_train,
+        t_c_val,
+        log_every=None,
+    )
+    assert history.train_loss[0] == pytest.approx(train_before)
+    assert history.val_loss[0] == pytest.approx(val_before)
 
 
 def test_training_loop_prints_the_books_lines_and_returns_history(capsys):

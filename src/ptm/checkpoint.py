@@ -38,6 +38,7 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes it owner-only
         with os.fdopen(handle, "wb") as file:
             torch.save(obj, file)
             file.flush()
@@ -48,6 +49,35 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
             os.unlink(temporary)
         raise
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Raise if ``value`` is not made of plain values that any torch.load can read back."""
+    if isinstance(value, PLAIN_TYPES):
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_plain(item, f"{where}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} has a key {key!r} that is not a string")
+            _check_plain(item, f"{where}[{key!r}]")
+        return
+    raise ValueError(
+        f"{where} is a {type(value).__name__}; settings hold plain values only (str, int, "
+        "float, bool, None, and lists or dicts of them): convert it, e.g. with str() or float()"
+    )
 
 
 @dataclass
@@ -66,7 +96,7 @@ def save_checkpoint(
     history: History | None = None,
     settings: dict[str, Any] | None = None,
 ) -> Path:
-    """Save a classifier from `build_fc_classifier` with its history and settings.
+    """Save a classifier from `build_fc_classifier` with its history and settings (§7.2.6).
 
     Args:
         path: the file to write (atomically).
@@ -77,7 +107,11 @@ def save_checkpoint(
 
     Returns:
         The path written.
+
+    Raises:
+        ValueError: a setting is not a plain value (a Path, a numpy number, ...).
     """
+    _check_plain(dict(settings or {}), "settings")
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -90,7 +124,7 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpoint:
-    """Load a checkpoint written by `save_checkpoint`.
+    """Load a checkpoint written by `save_checkpoint` (DLwPT §7.2.6).
 
     Args:
         path: the checkpoint file.

@@ -11,12 +11,15 @@ damaged, and nothing in the data folder is ever deleted or overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import pickle
+import socket
 import urllib.error
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,7 @@ __all__ = [
     "load_cifar10",
     "normalize_images",
     "project_root",
+    "resolve_data_dir",
     "unnormalize",
 ]
 
@@ -79,6 +83,7 @@ STANDIN_MANIFEST = "ptm-standin-manifest.json"
 """Written by `ptm.write_standin_cifar10` beside its files: their checksums, and a flag
 saying the data is synthetic. Real CIFAR-10 folders never contain it."""
 
+DOWNLOAD_TIMEOUT = 60  # seconds without data before a download is given up
 CACHE_FOLDER = "ptm-cache"
 CACHE_FORMAT = 1
 
@@ -115,6 +120,11 @@ def default_data_dir() -> Path:
     if from_environment:
         return Path(from_environment).expanduser()
     return (project_root() or Path.cwd()) / "data-unversioned" / "p1ch7"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """``data_dir`` as a Path, or `default_data_dir` when it is None."""
+    return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
 
 
 # -- checking files ------------------------------------------------------------------
@@ -202,6 +212,17 @@ class CheckedCIFAR10(datasets.CIFAR10):
         )
 
 
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """Give network reads without a timeout of their own (torchvision's) ``seconds``."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
 def _missing_message(root: Path, reason: str) -> str:
     return (
         f"CIFAR-10 is not available: {reason}.\n"
@@ -256,7 +277,7 @@ def load_cifar10(
             where ptm looked and how to put the data there by hand.
         CifarCorruptedError: a file is truncated or corrupted; the message names it.
     """
-    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    root = resolve_data_dir(data_dir)
     folder, archive = root / BATCHES_FOLDER, root / ARCHIVE_NAME
     if not folder.is_dir() and archive.is_file():
         if not _file_is_intact(archive, datasets.CIFAR10.tgz_md5):
@@ -274,7 +295,8 @@ def load_cifar10(
         raise CifarNotFoundError(_missing_message(root, "it is not there and download=False"))
     try:
         root.mkdir(parents=True, exist_ok=True)
-        return CheckedCIFAR10(root, train=train, transform=transform, download=True)
+        with _socket_timeout(DOWNLOAD_TIMEOUT):  # a silent network fails instead of hanging
+            return CheckedCIFAR10(root, train=train, transform=transform, download=True)
     except (urllib.error.URLError, OSError, RuntimeError) as error:
         raise CifarNotFoundError(
             _missing_message(root, f"it is not there and the download failed ({error})")
@@ -305,6 +327,10 @@ def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> tuple[Tensor, T
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(
             f"expected N×H×W×C uint8 images, got dtype {images.dtype} and shape {images.shape}"
+        )
+    if images.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"expected channels last (N×H×W×C with C = 1, 3 or 4), got shape {images.shape}"
         )
     if len(images) == 0:
         raise ValueError("no images: cannot compute statistics of an empty array")
@@ -350,7 +376,12 @@ def normalize_images(
     image, in the same order, so the values are identical; but one tensor operation
     over all images instead of a Python loop.
     """
-    pixels = torch.from_numpy(images) if isinstance(images, np.ndarray) else images
+    if isinstance(images, np.ndarray):
+        if any(stride < 0 for stride in images.strides):  # e.g. a flipped view
+            images = np.ascontiguousarray(images)
+        pixels = torch.from_numpy(images)
+    else:
+        pixels = images
     if pixels.dtype != torch.uint8 or pixels.dim() != 4:
         raise ValueError(
             f"expected N×H×W×C uint8 images, got {pixels.dtype} of shape {tuple(pixels.shape)}"
@@ -425,13 +456,14 @@ class Cifar2:
 def _select_cifar2(
     dataset: datasets.CIFAR10, mean: Sequence[float], std: Sequence[float]
 ) -> tuple[Tensor, Tensor]:
-    labels = torch.as_tensor(dataset.targets)
+    """Airplanes and birds of one split: normalised images and labels mapped to 0 and 1."""
+    labels = torch.as_tensor(dataset.targets, dtype=torch.long)
     keep = torch.isin(labels, torch.tensor(list(CIFAR2_LABEL_MAP)))
     images = normalize_images(np.asarray(dataset.data)[keep.numpy()], mean, std)
-    label_map = torch.zeros(int(labels.max()) + 1, dtype=torch.long)
+    new_labels = torch.zeros(int(keep.sum()), dtype=torch.long)
     for old, new in CIFAR2_LABEL_MAP.items():
-        label_map[old] = new
-    return images, label_map[labels[keep]]
+        new_labels[labels[keep] == old] = new
+    return images, new_labels
 
 
 def cifar2_tensors(
@@ -477,6 +509,19 @@ def _cache_path(root: Path, mean: Sequence[float], std: Sequence[float]) -> Path
     return root / CACHE_FOLDER / f"cifar2-{key}.pt"
 
 
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    """The tensors stored in a cache file, or None (with a warning) if it is unreadable."""
+    try:
+        return torch.load(path, weights_only=True)
+    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as error:
+        warnings.warn(
+            f"the CIFAR-2 cache {path} is unreadable ({type(error).__name__}); building the "
+            "tensors from the data instead. Delete the file to let ptm cache them again.",
+            stacklevel=3,
+        )
+        return None
+
+
 def load_cifar2(
     data_dir: str | Path | None = None,
     *,
@@ -494,10 +539,10 @@ def load_cifar2(
     Raises:
         CifarNotFoundError, CifarCorruptedError: as `load_cifar10`.
     """
-    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    root = resolve_data_dir(data_dir)
     path = _cache_path(root, mean, std) if cache else None
-    if path is not None and path.is_file():
-        stored = torch.load(path, weights_only=True)
+    stored = _read_cache(path) if path is not None and path.is_file() else None
+    if stored is not None:
         return Cifar2(
             stored["train_images"],
             stored["train_labels"],
@@ -511,7 +556,7 @@ def load_cifar2(
     val = load_cifar10(False, root, download=download)
     cifar2 = cifar2_tensors(train, val, mean, std)
     path = _cache_path(root, mean, std) if cache else None  # the folder may be new now
-    if path is not None:
+    if path is not None and not path.exists():
         try:
             atomic_torch_save(
                 {

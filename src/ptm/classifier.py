@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from ptm.training import Batches, History, fit, resolve_device, seeded
+from ptm.training import Batches, History, fit, is_tensor_pair, resolve_device, seeded
 
 __all__ = [
     "ACTIVATION_LAYERS",
@@ -26,6 +26,7 @@ __all__ = [
     "architecture_label",
     "book_deeper_classifier",
     "build_fc_classifier",
+    "check_learning_rate",
     "confusion_matrix",
     "count_parameters",
     "describe_architecture",
@@ -103,7 +104,7 @@ def book_deeper_classifier(seed: int | None = None) -> nn.Sequential:
 
 
 def describe_architecture(model: nn.Module) -> dict[str, Any]:
-    """The settings that `build_fc_classifier` needs to rebuild ``model``.
+    """The settings that `build_fc_classifier` needs to rebuild ``model`` (DLwPT §7.2.2).
 
     Raises:
         ValueError: ``model`` is not a fully connected classifier as built here.
@@ -127,7 +128,7 @@ def describe_architecture(model: nn.Module) -> dict[str, Any]:
 
 
 def architecture_label(model_or_architecture: nn.Module | dict[str, Any]) -> str:
-    """A short name such as ``"3072-512-2"`` for a model or its description."""
+    """A short name such as ``"3072-512-2"`` for a model or its description (DLwPT §7.2.6)."""
     architecture = (
         describe_architecture(model_or_architecture)
         if isinstance(model_or_architecture, nn.Module)
@@ -142,14 +143,22 @@ def count_parameters(model: nn.Module, *, per_layer: bool = False) -> int | list
 
     Args:
         model: any module.
-        per_layer: list ``(parameter name, count)`` instead of the total.
+        per_layer: list ``(layer, count)`` for each layer that has parameters, instead
+            of the total.
 
     Returns:
-        The total, e.g. 1,574,402 for the notes' model, or the per-parameter list, e.g.
-        ``[("1.weight", 1572864), ("1.bias", 512), ("3.weight", 1024), ("3.bias", 2)]``.
+        The total, e.g. 1,574,402 for the notes' model, or the per-layer list, e.g.
+        ``[("1: Linear", 1573376), ("3: Linear", 1026)]``: ``Linear(3072, 512)`` holds
+        3072 × 512 weights and 512 biases.
     """
-    counts = [(name, p.numel()) for name, p in model.named_parameters() if p.requires_grad]
-    return counts if per_layer else sum(count for _, count in counts)
+    if not per_layer:
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    counts = []
+    for name, module in model.named_modules():
+        count = sum(p.numel() for p in module.parameters(recurse=False) if p.requires_grad)
+        if count:
+            counts.append((f"{name}: {type(module).__name__}", count))
+    return counts
 
 
 def _first_linear(model: nn.Module) -> nn.Linear | None:
@@ -251,7 +260,7 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
 
 
 def confusion_matrix(labels: Tensor, predictions: Tensor, n_classes: int = 2) -> Tensor:
-    """Counts of (true class, predicted class) pairs: row = true, column = predicted.
+    """Counts of (true class, predicted class) pairs: row = true, column = predicted (§7.2.6).
 
     Example:
         >>> confusion_matrix(torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1])).tolist()
@@ -275,7 +284,9 @@ def confusion_matrix(labels: Tensor, predictions: Tensor, n_classes: int = 2) ->
 def misclassified(
     model: nn.Module, images: Tensor, labels: Tensor, *, limit: int | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Indices of the images the model gets wrong, and what it predicted for them."""
+    """Indices of the images the model gets wrong, and what it predicted for them (§7.2.6)."""
+    if len(images) != len(labels):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels")
     predictions = predict(model, images)
     wrong = torch.nonzero(predictions != labels.cpu()).flatten()
     if limit is not None:
@@ -322,7 +333,7 @@ def make_loader(
     shuffle: bool = True,
     seed: int | None = None,
 ) -> DataLoader:
-    """A DataLoader over the notes' list form of CIFAR-2, seeded for reproducible order."""
+    """A DataLoader over the notes' list form of CIFAR-2, seeded for reproducible order (§7.2.6)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
     if len(dataset) == 0:
@@ -333,7 +344,7 @@ def make_loader(
 
 def _check_data(model: nn.Module, data: Batches, name: str) -> None:
     """Check shapes and labels up front, for tensor pairs and for loaders over a dataset."""
-    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
+    if is_tensor_pair(data):
         images, labels = data
         if len(images) == 0:
             raise ValueError(f"{name} is empty: it holds no samples")
@@ -349,6 +360,13 @@ def _check_data(model: nn.Module, data: Batches, name: str) -> None:
     _check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
     if isinstance(dataset, list):
         _check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
+
+
+def check_learning_rate(lr: float) -> float:
+    """Return ``lr`` if it is a number above 0, else raise a ValueError naming it."""
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
+        raise ValueError(f"lr must be a number above 0, got {lr!r}")
+    return lr
 
 
 def default_loss(model: nn.Module) -> nn.Module:
@@ -406,8 +424,7 @@ def train_classifier(
         ValueError: lr <= 0, batch size < 1, images of the wrong shape for the model,
             labels outside the model's classes, empty data, an unknown device.
     """
-    if not isinstance(lr, int | float) or not lr > 0:
-        raise ValueError(f"lr must be a number above 0, got {lr!r}")
+    check_learning_rate(lr)
     _check_data(model, train_data, "training data")
     if val_data is not None:
         _check_data(model, val_data, "validation data")
@@ -447,6 +464,12 @@ def train_per_sample(
     epoch takes as many steps as there are images; compare its ``history.seconds``
     with a mini-batch epoch. One epoch by default. Other options as `train_classifier`.
     """
+    loader_batch_size = getattr(train_data, "batch_size", 1)
+    if not is_tensor_pair(train_data) and loader_batch_size != 1:
+        raise ValueError(
+            f"train_per_sample needs one image per step, but the DataLoader gives batches of "
+            f"{loader_batch_size}: make it with batch_size=1"
+        )
     return train_classifier(
         model, train_data, val_data, n_epochs=n_epochs, batch_size=1, lr=lr, **options
     )

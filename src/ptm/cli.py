@@ -6,7 +6,8 @@
     ptm figures      regenerate the chapter 6 figures shown in the README
     ptm notebooks    execute the chapter notebooks (the main job, ``make run``)
 
-Errors end the command with a one-line message and exit status 2, not a traceback.
+Errors end the command with a one-line message and exit status 2, not a traceback
+(``ptm --traceback ...`` shows it); ``ptm notebooks`` exits 1 when a notebook fails.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from pathlib import Path
 from ptm import classifier, plots, temperature
 from ptm.activations import plot_activations, plot_tanh_composition
 from ptm.checkpoint import save_checkpoint
-from ptm.cifar import CifarDataError, default_data_dir, load_cifar2, load_cifar10, project_root
+from ptm.cifar import (
+    ARCHIVE_NAME,
+    BATCHES_FOLDER,
+    CifarDataError,
+    default_data_dir,
+    load_cifar2,
+    load_cifar10,
+    project_root,
+)
 from ptm.standin import choose_data_source
 from ptm.training import TrainingDivergedWarning, resolve_device
 
@@ -41,6 +50,8 @@ def _positive_int(text: str) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)  # check the settings before any download
+    classifier.check_learning_rate(args.lr)
     source = choose_data_source(
         args.data_dir,
         use_standin=args.smoke or args.standin,
@@ -50,7 +61,6 @@ def _train(args: argparse.Namespace) -> int:
     n_epochs = args.epochs if args.epochs is not None else (3 if args.smoke else 100)
     cifar2 = load_cifar2(source.data_dir)
     model = classifier.build_fc_classifier(args.hidden, seed=args.seed)
-    device = resolve_device(args.device)
     print(
         f"model {classifier.architecture_label(model)} "
         f"({classifier.count_parameters(model):,} parameters) on {device}, "
@@ -124,11 +134,16 @@ def _env(args: argparse.Namespace) -> int:
     print(f"cuda         {'available' if torch.cuda.is_available() else 'not available'}")
     print(f"device       {resolve_device('auto')} (for device='auto')")
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    try:
-        dataset = load_cifar10(False, data_dir, download=False)
-        found = "synthetic stand-in" if dataset.synthetic else "CIFAR-10, checksums verified"
-    except CifarDataError as error:
-        found = f"not found ({str(error).splitlines()[0]})"
+    if (data_dir / BATCHES_FOLDER).is_dir():
+        try:
+            dataset = load_cifar10(False, data_dir, download=False)
+            found = "synthetic stand-in" if dataset.synthetic else "CIFAR-10, checksums verified"
+        except CifarDataError as error:
+            found = f"damaged ({str(error).splitlines()[0]})"
+    elif (data_dir / ARCHIVE_NAME).is_file():
+        found = f"{ARCHIVE_NAME} present, unpacked on first load"
+    else:
+        found = "not found (downloaded on first load, or see data-unversioned/README.md)"
     print(f"data dir     {data_dir}")
     print(f"data         {found}")
     return 0
@@ -161,7 +176,9 @@ def _notebooks(args: argparse.Namespace) -> int:
         raise UsageError(f"no notebooks found in {args.folder}")
     results = []
     for path in notebooks:
-        env = {"PTM_SMOKE": "1"} if args.smoke else {}
+        env = {"PTM_PROGRESS": "0"}  # progress widgets would be frozen at 0 % in the saved copy
+        if args.smoke:
+            env["PTM_SMOKE"] = "1"
         if notebook_data_need(path) != "cifar10":
             data = "built-in measurements"
         elif args.smoke:
@@ -187,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ptm`` command."""
     root = project_root() or Path.cwd()
     parser = argparse.ArgumentParser(prog="ptm", description=__doc__.splitlines()[0])
+    parser.add_argument("--traceback", action="store_true", help="show full tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train the CIFAR-2 classifier (§7.2.6)")
@@ -252,13 +270,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             # a diverged run is reported below as a one-line error
             warnings.simplefilter("ignore", TrainingDivergedWarning)
             return args.run(args)
-    except (UsageError, CifarDataError, ValueError, FileNotFoundError, OSError) as error:
-        message = " ".join(str(error).split())
-        print(f"ptm: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("ptm: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if args.traceback:
+            raise
+        expected = (UsageError, CifarDataError, ValueError, FileNotFoundError)
+        kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"ptm: error: {kind}{message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

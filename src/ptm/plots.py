@@ -29,6 +29,7 @@ __all__ = [
     "plot_history",
     "plot_images",
     "plot_loss",
+    "plot_misclassified",
     "plot_shift_accuracy",
     "show_image",
 ]
@@ -87,7 +88,7 @@ def plot_accuracy(
 
 
 def plot_history(history: History, *, log_scale: bool = False) -> Figure:
-    """Loss curves, and beside them accuracy curves when the history has accuracy."""
+    """Loss curves, and beside them accuracy curves when the history has accuracy (§7.2.6)."""
     with_accuracy = bool(history.train_accuracy)
     figure = Figure(figsize=(12 if with_accuracy else 6, 4), layout="constrained")
     axes = figure.subplots(1, 2 if with_accuracy else 1, squeeze=False)[0]
@@ -104,7 +105,8 @@ def image_for_display(
 
     Args:
         image: a C×H×W float tensor (normalised when ``mean`` and ``std`` are given, else
-            in [0, 1]), an H×W×C uint8 array as stored in ``CIFAR10.data``, or a PIL image.
+            in [0, 1]), a C×H×W uint8 tensor, an H×W×C uint8 array as stored in
+            ``CIFAR10.data``, or a PIL image.
         mean, std: the per-channel statistics the image was normalised with, or None.
     """
     if not isinstance(image, Tensor | np.ndarray):  # e.g. a PIL image from CIFAR10[i]
@@ -114,6 +116,8 @@ def image_for_display(
     if not isinstance(image, Tensor) or image.dim() != 3:
         shape = tuple(getattr(image, "shape", ()))
         raise ValueError(f"expected a C×H×W image tensor, got {type(image).__name__} {shape}")
+    if image.dtype == torch.uint8:  # e.g. from torchvision.io.read_image
+        image = image.float() / 255.0
     image = image.detach().cpu().float()
     if (mean is None) != (std is None):
         raise ValueError("give both mean and std to un-normalise, or neither")
@@ -161,7 +165,7 @@ def plot_images(
     n_columns: int = 5,
     image_size: float = 1.8,
 ) -> Figure:
-    """A grid of images with optional titles, un-normalised as `show_image` does."""
+    """A grid of images with optional titles, un-normalised as `show_image` does (§7.1.3)."""
     n_images = len(images)
     if n_images == 0:
         raise ValueError("no images to plot")
@@ -239,6 +243,38 @@ def plot_confusion_matrix(
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     return figure
+
+
+def plot_misclassified(
+    images: Tensor,
+    labels: Tensor,
+    predictions: Tensor,
+    class_names: Sequence[str],
+    *,
+    mean: Stats | None = None,
+    std: Stats | None = None,
+    limit: int = 10,
+) -> Figure:
+    """The first ``limit`` images whose prediction is wrong, titled with the true and the
+    predicted class (DLwPT §7.2.6). Normalised images are un-normalised for display.
+
+    Raises:
+        ValueError: the lengths differ, or no image is misclassified.
+    """
+    if not len(images) == len(labels) == len(predictions):
+        raise ValueError(
+            f"need as many images, labels and predictions, got {len(images)}, {len(labels)} "
+            f"and {len(predictions)}"
+        )
+    wrong = torch.nonzero(torch.as_tensor(labels) != torch.as_tensor(predictions)).flatten()
+    if len(wrong) == 0:
+        raise ValueError("no image is misclassified: nothing to show")
+    wrong = wrong[:limit]
+    titles = [
+        f"true {class_names[int(labels[i])]}\npredicted {class_names[int(predictions[i])]}"
+        for i in wrong
+    ]
+    return plot_images(images[wrong], titles, mean=mean, std=std)
 
 
 def plot_shift_accuracy(

@@ -31,7 +31,7 @@ from ptm.cifar import (
     CifarDataError,
     default_data_dir,
     load_cifar10,
-    project_root,
+    resolve_data_dir,
 )
 
 __all__ = [
@@ -110,7 +110,7 @@ def _write_pickle(path: Path, entry: dict) -> str:
 def write_standin_cifar10(
     root: str | Path, n_train_per_class: int = 100, n_val_per_class: int = 20, seed: int = 0
 ) -> Path:
-    """Write a synthetic dataset in CIFAR-10's on-disk format under ``root``.
+    """Write a synthetic dataset in CIFAR-10's on-disk format under ``root`` (DLwPT §7.1.1).
 
     Creates ``root/cifar-10-batches-py/`` with ``data_batch_1`` … ``data_batch_5``,
     ``test_batch``, ``batches.meta`` (pickled dictionaries of N×3072 uint8 rows and
@@ -193,7 +193,8 @@ def write_standin_cifar10(
 def standin_data_dir(size: str = "smoke", seed: int = 0) -> Path:
     """The data folder of ptm's stand-in of a given size, written on first use.
 
-    Lives under ``data-unversioned/standin/`` beside the real data's folder, one
+    Lives in a folder ``standin/`` beside the real data's folder (by default
+    ``data-unversioned/standin/``; with ``PTM_DATA_DIR`` set, next to that folder), one
     subfolder per size and seed, so a stand-in is never mistaken for CIFAR-10.
 
     Args:
@@ -204,7 +205,7 @@ def standin_data_dir(size: str = "smoke", seed: int = 0) -> Path:
     if size not in SIZES:
         raise ValueError(f"unknown stand-in size {size!r}: expected one of {sorted(SIZES)}")
     n_train, n_val = SIZES[size]
-    base = (project_root() or Path.cwd()) / "data-unversioned" / "standin"
+    base = default_data_dir().resolve().parent / "standin"
     root = base / f"{size}-{n_train}-{n_val}-seed{seed}"
     if not (root / BATCHES_FOLDER).is_dir():
         with contextlib.suppress(FileExistsError):  # written meanwhile by another process
@@ -257,7 +258,7 @@ def choose_data_source(
     """
     if use_standin:
         return DataSource(standin_data_dir(standin_size), True, "the stand-in was requested")
-    real_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    real_dir = resolve_data_dir(data_dir)
     try:
         dataset = load_cifar10(False, real_dir, download=download)
     except CifarDataError as error:

@@ -77,7 +77,7 @@ class History:
         return self.stop_reason is not None
 
     def last(self) -> dict[str, float]:
-        """The final epoch's numbers by name, e.g. ``{"epoch": 100, "train_loss": 0.01, ...}``."""
+        """The final epoch's numbers by name, e.g. ``{"epochs": 100, "train_loss": 0.01, ...}``."""
         if not self.epochs:
             raise ValueError("the history is empty: no epoch was completed")
         return {
@@ -124,7 +124,7 @@ def seeded(seed: int | None) -> Iterator[None]:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"`` into a usable device.
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"`` into a device (§7.2.6).
 
     ``"auto"`` picks CUDA when available, then Apple's MPS, then the CPU.
 
@@ -182,7 +182,8 @@ def _check_pair(pair: TensorPair, name: str) -> TensorPair:
     return inputs, targets
 
 
-def _is_pair(data: Batches) -> bool:
+def is_tensor_pair(data: Any) -> bool:
+    """True for an (inputs, targets) pair of tensors, False for an iterable of batches."""
     return isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor)
 
 
@@ -208,7 +209,7 @@ def _tensor_batches(
 
 
 def _count_batches(data: Batches, batch_size: int | None) -> int | None:
-    if _is_pair(data):
+    if is_tensor_pair(data):
         n_samples = len(data[0])
         return 1 if batch_size is None else math.ceil(n_samples / batch_size)
     try:
@@ -275,7 +276,7 @@ def evaluate_loss(
         ``(mean_loss, accuracy)``; accuracy is None unless ``track_accuracy``.
     """
     device = torch.device(device)
-    if _is_pair(data):
+    if is_tensor_pair(data):
         inputs, targets = _check_pair(data, "validation data")  # type: ignore[arg-type]
         batches: Iterable[TensorPair] = _tensor_batches(
             inputs.to(device), targets.to(device), EVAL_BATCH_SIZE, shuffle=False, generator=None
@@ -306,8 +307,9 @@ def _progress_bar(
     total: int, description: str, enabled: bool, leave: bool = True, unit: str = "epoch"
 ) -> Any:
     """A tqdm bar: a widget in Jupyter (text if ipywidgets is missing), text in a terminal,
-    nothing when output is not a terminal (CI logs) or when ``enabled`` is False."""
-    if not enabled:
+    nothing when output is not a terminal (CI logs), when ``enabled`` is False, or when
+    the environment sets ``PTM_PROGRESS=0`` (headless notebook runs)."""
+    if not enabled or os.environ.get("PTM_PROGRESS") == "0":
         return contextlib.nullcontext(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tqdm warns when it falls back from widgets to text
@@ -331,6 +333,7 @@ def fit(
     log_every: int | None = None,
     log: Callable[[str], None] = print,
     log_seconds: bool = True,
+    validate_before_step: bool = False,
     progress: bool = False,
 ) -> History:
     """Train ``model`` for ``n_epochs`` and return its `History` (DLwPT §6.2.2, §7.2.6).
@@ -356,12 +359,17 @@ def fit(
             logs nothing.
         log: where summary lines go; ``print`` by default.
         log_seconds: end each summary line with the epoch's duration.
+        validate_before_step: measure the validation data at the start of each epoch,
+            with the same parameters as the training loss of a full batch (the book's
+            chapter 6 loop); by default it is measured after the epoch's steps.
         progress: show a progress bar over epochs (and over batches for long epochs).
 
     Returns:
         The History of the completed epochs. If the loss becomes inf or NaN, training
-        stops, a `TrainingDivergedWarning` is issued, the History keeps the epochs
-        before it and its ``stop_reason`` says what happened.
+        stops, a `TrainingDivergedWarning` is issued (Python shows a warning once per
+        place in the code, so check ``history.diverged`` rather than rely on seeing it),
+        the History keeps the epochs before it and its ``stop_reason`` says what
+        happened. The model keeps the parameters of the step that diverged.
 
     Raises:
         ValueError: ``n_epochs`` or ``batch_size`` below 1, or data that is empty or has
@@ -378,10 +386,16 @@ def fit(
     device = resolve_device(device)
     model.to(device)
 
-    if _is_pair(train_data):
+    for name, data in (("training data", train_data), ("validation data", val_data)):
+        if data is not None and not is_tensor_pair(data) and iter(data) is data:  # type: ignore[call-overload]
+            raise ValueError(
+                f"{name} is a one-shot iterator, used up after one epoch: pass a tensor pair "
+                "or a DataLoader, which can be read again every epoch"
+            )
+    if is_tensor_pair(train_data):
         train_inputs, train_targets = _check_pair(train_data, "training data")  # type: ignore[arg-type]
         train_inputs, train_targets = train_inputs.to(device), train_targets.to(device)
-    if val_data is not None and _is_pair(val_data):
+    if val_data is not None and is_tensor_pair(val_data):
         val_inputs, val_targets = _check_pair(val_data, "validation data")  # type: ignore[arg-type]
         val_data = (val_inputs.to(device), val_targets.to(device))
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -392,7 +406,12 @@ def fit(
     with _progress_bar(n_epochs, "training", progress) as epoch_bar:
         for epoch in range(1, n_epochs + 1):
             started = time.perf_counter()
-            if _is_pair(train_data):
+            val_loss = val_accuracy = None
+            if val_data is not None and validate_before_step:
+                val_loss, val_accuracy = evaluate_loss(
+                    model, loss_fn, val_data, device=device, track_accuracy=track_accuracy
+                )
+            if is_tensor_pair(train_data):
                 batches: Iterable[TensorPair] = _tensor_batches(
                     train_inputs, train_targets, batch_size, shuffle, generator
                 )
@@ -411,8 +430,7 @@ def fit(
                     track_accuracy=track_accuracy,
                     on_batch=bar.update if bar else None,
                 )
-            val_loss = val_accuracy = None
-            if val_data is not None:
+            if val_data is not None and not validate_before_step:
                 val_loss, val_accuracy = evaluate_loss(
                     model, loss_fn, val_data, device=device, track_accuracy=track_accuracy
                 )
@@ -489,8 +507,8 @@ def training_loop(
     """The book's full-batch training loop, with its argument order (DLwPT §6.2.2).
 
     Prints the training and validation loss at epoch 1 and every ``log_every`` epochs
-    and returns the per-epoch `History`. The validation loss of an epoch is measured
-    after that epoch's optimizer step.
+    and returns the per-epoch `History`. As in the book, both losses of an epoch are
+    measured with the same parameters, before that epoch's optimizer step.
 
     Args:
         n_epochs: number of epochs, at least 1.
@@ -529,4 +547,5 @@ def training_loop(
         log_every=log_every,
         log=log,
         log_seconds=False,
+        validate_before_step=True,
     )
