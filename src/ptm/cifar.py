@@ -20,6 +20,7 @@ import socket
 import urllib.error
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,19 +237,24 @@ def _missing_message(root: Path, reason: str) -> str:
 
 def _verify_folder(folder: Path, manifest: dict[str, Any] | None) -> None:
     """Raise a clear error naming the first missing or damaged file in a CIFAR-10 folder."""
-    for name, md5 in _expected_files(manifest).items():
-        path = folder / name
-        if not path.is_file():
+    expected = _expected_files(manifest)
+    for name in expected:
+        if not (folder / name).is_file():
             raise CifarNotFoundError(
                 f"the CIFAR-10 folder {folder} is incomplete: {name} is missing. ptm does not "
                 f"delete or overwrite data: remove {folder} by hand and load again to download "
                 "a fresh copy, or copy the missing file in."
             )
-        if not _file_is_intact(path, md5):
+    # hash the files side by side: hashlib releases the GIL, so threads use every core
+    with ThreadPoolExecutor(max_workers=min(len(expected), os.cpu_count() or 1)) as pool:
+        intact = list(pool.map(lambda item: _file_is_intact(folder / item[0], item[1]),
+                               expected.items()))  # fmt: skip
+    for (name, md5), ok in zip(expected.items(), intact, strict=True):
+        if not ok:
             raise CifarCorruptedError(
-                f"the CIFAR-10 file {path} is truncated or corrupted (its MD5 checksum is not "
-                f"{md5}). ptm does not delete or overwrite data: remove {folder} by hand and "
-                "load again to download a fresh copy."
+                f"the CIFAR-10 file {folder / name} is truncated or corrupted (its MD5 checksum "
+                f"is not {md5}). ptm does not delete or overwrite data: remove {folder} by hand "
+                "and load again to download a fresh copy."
             )
 
 
@@ -306,6 +312,15 @@ def load_cifar10(
 # -- statistics and normalisation (§7.1.4) -------------------------------------------
 
 
+def _as_tensor_view(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (copied only for negative strides), read-only use."""
+    if any(stride < 0 for stride in array.strides):  # e.g. a flipped view
+        array = np.ascontiguousarray(array)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
+
+
 def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> tuple[Tensor, Tensor]:
     """Per-channel mean and standard deviation of raw uint8 images (DLwPT §7.1.4).
 
@@ -337,11 +352,16 @@ def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> tuple[Tensor, T
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     n_channels = images.shape[-1]
-    counts = np.zeros((n_channels, 256), dtype=np.int64)
+    pixels = _as_tensor_view(images)
+    channel_counts = torch.zeros((n_channels, 256), dtype=torch.int64)
     for start in range(0, len(images), chunk_size):
-        pixels = images[start : start + chunk_size].reshape(-1, n_channels)
+        chunk = pixels[start : start + chunk_size]
         for channel in range(n_channels):
-            counts[channel] += np.bincount(pixels[:, channel], minlength=256)
+            # torch counts uint8 values as they are; numpy would first copy them to int64
+            channel_counts[channel] += torch.bincount(
+                chunk[..., channel].reshape(-1), minlength=256
+            )
+    counts = channel_counts.numpy()
     values = np.arange(256, dtype=np.float64) / 255.0
     n_values = counts.sum(axis=1)
     mean = counts @ values / n_values
@@ -376,24 +396,26 @@ def normalize_images(
     image, in the same order, so the values are identical; but one tensor operation
     over all images instead of a Python loop.
     """
-    if isinstance(images, np.ndarray):
-        if any(stride < 0 for stride in images.strides):  # e.g. a flipped view
-            images = np.ascontiguousarray(images)
-        pixels = torch.from_numpy(images)
-    else:
-        pixels = images
+    pixels = _as_tensor_view(images) if isinstance(images, np.ndarray) else images
     if pixels.dtype != torch.uint8 or pixels.dim() != 4:
         raise ValueError(
             f"expected N×H×W×C uint8 images, got {pixels.dtype} of shape {tuple(pixels.shape)}"
         )
+    return _normalize_channels_first(pixels.permute(0, 3, 1, 2), mean, std)
+
+
+def _normalize_channels_first(
+    pixels: Tensor, mean: Sequence[float], std: Sequence[float]
+) -> Tensor:
+    """uint8 N×C×H×W → float32 ``(pixels / 255 - mean) / std``, as ToTensor + Normalize do."""
     mean_tensor, std_tensor = _stats_tensor(mean, "mean"), _stats_tensor(std, "std")
-    if len(mean_tensor) != pixels.shape[-1] or len(std_tensor) != pixels.shape[-1]:
+    n_channels = pixels.shape[1]
+    if len(mean_tensor) != n_channels or len(std_tensor) != n_channels:
         raise ValueError(
-            f"mean and std need {pixels.shape[-1]} values (one per channel), got {len(mean_tensor)}"
+            f"mean and std need {n_channels} values (one per channel), got {len(mean_tensor)}"
             f" and {len(std_tensor)}"
         )
-    channels_first = pixels.permute(0, 3, 1, 2).contiguous()
-    result = channels_first.to(torch.float32).div_(255)
+    result = pixels.contiguous().to(torch.float32).div_(255)
     return result.sub_(mean_tensor.view(1, -1, 1, 1)).div_(std_tensor.view(1, -1, 1, 1))
 
 
@@ -458,11 +480,15 @@ def _select_cifar2(
 ) -> tuple[Tensor, Tensor]:
     """Airplanes and birds of one split: normalised images and labels mapped to 0 and 1."""
     labels = torch.as_tensor(dataset.targets, dtype=torch.long)
-    keep = torch.isin(labels, torch.tensor(list(CIFAR2_LABEL_MAP)))
-    images = normalize_images(np.asarray(dataset.data)[keep.numpy()], mean, std)
-    new_labels = torch.zeros(int(keep.sum()), dtype=torch.long)
+    keep = torch.nonzero(torch.isin(labels, torch.tensor(list(CIFAR2_LABEL_MAP)))).flatten()
+    # torchvision keeps the images channels-first in memory and shows them channels-last,
+    # so permuting back is free and whole images are copied at once
+    pixels = _as_tensor_view(np.asarray(dataset.data)).permute(0, 3, 1, 2)
+    images = _normalize_channels_first(pixels.index_select(0, keep), mean, std)
+    kept_labels = labels[keep]
+    new_labels = torch.zeros_like(kept_labels)
     for old, new in CIFAR2_LABEL_MAP.items():
-        new_labels[labels[keep] == old] = new
+        new_labels[kept_labels == old] = new
     return images, new_labels
 
 
@@ -512,7 +538,8 @@ def _cache_path(root: Path, mean: Sequence[float], std: Sequence[float]) -> Path
 def _read_cache(path: Path) -> dict[str, Any] | None:
     """The tensors stored in a cache file, or None (with a warning) if it is unreadable."""
     try:
-        return torch.load(path, weights_only=True)
+        # mapped, not read: pages load as they are used, and loading is almost instant
+        return torch.load(path, weights_only=True, mmap=True)
     except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as error:
         warnings.warn(
             f"the CIFAR-2 cache {path} is unreadable ({type(error).__name__}); building the "

@@ -205,7 +205,7 @@ def _tensor_batches(
         order = torch.arange(n_samples, device=inputs.device)
     for start in range(0, n_samples, batch_size):
         indices = order[start : start + batch_size]
-        yield inputs[indices], targets[indices]
+        yield inputs.index_select(0, indices), targets.index_select(0, indices)
 
 
 def _count_batches(data: Batches, batch_size: int | None) -> int | None:
@@ -240,9 +240,8 @@ def train_one_epoch(
         ``track_accuracy``. Each batch's loss is measured before its own step.
     """
     model.train()
-    total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch
-    total_correct = torch.zeros((), device=device, dtype=torch.long)
-    n_samples = 0
+    # what each step saw, kept on the device and added up once at the end of the epoch
+    batch_losses, batch_sizes, predictions, seen_targets = [], [], [], []
     for inputs, targets in batches:
         inputs, targets = inputs.to(device), targets.to(device)
         outputs = model(inputs)  # forward pass
@@ -250,16 +249,23 @@ def train_one_epoch(
         optimizer.zero_grad()  # forget the previous step's gradients
         loss.backward()  # gradient of the loss with respect to every parameter
         optimizer.step()  # move each parameter a small step against its gradient
-        total_loss += loss.detach() * len(targets)
+        batch_losses.append(loss.detach())
+        batch_sizes.append(len(targets))
         if track_accuracy:
-            total_correct += _correct(outputs.detach(), targets)
-        n_samples += len(targets)
+            predictions.append(outputs.detach().argmax(dim=1))
+            seen_targets.append(targets)
         if on_batch is not None:
             on_batch()
-    if n_samples == 0:
+    if not batch_sizes:
         raise ValueError("training data is empty: it yielded no batches")
-    accuracy = total_correct.item() / n_samples if track_accuracy else None
-    return total_loss.item() / n_samples, accuracy
+    n_samples = sum(batch_sizes)
+    sizes = torch.tensor(batch_sizes, device=device, dtype=torch.float32)
+    mean_loss = (torch.stack(batch_losses) * sizes).sum().item() / n_samples
+    accuracy = None
+    if track_accuracy:
+        n_correct = (torch.cat(predictions) == torch.cat(seen_targets)).sum().item()
+        accuracy = n_correct / n_samples
+    return mean_loss, accuracy
 
 
 def evaluate_loss(
