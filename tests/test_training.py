@@ -208,30 +208,18 @@ def test_batch_size_must_be_positive(batch_size):
         train_line(n_epochs=1, batch_size=batch_size)
 
 
-def test_inputs_and_targets_of_different_lengths():
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ((torch.zeros(5, 1), torch.zeros(4, 1)), "same length, got 5 and 4"),
+        ((torch.zeros(0, 1), torch.zeros(0, 1)), "training data is empty"),
+        ([], "training data is empty"),
+    ],
+)
+def test_bad_training_data(data, message):
     model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="same length, got 5 and 4"):
-        fit(
-            model,
-            nn.MSELoss(),
-            optim.SGD(model.parameters(), lr=0.1),
-            (torch.zeros(5, 1), torch.zeros(4, 1)),
-            n_epochs=1,
-        )
-
-
-def test_empty_training_data():
-    model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="empty"):
-        fit(
-            model,
-            nn.MSELoss(),
-            optim.SGD(model.parameters(), lr=0.1),
-            (torch.zeros(0, 1), torch.zeros(0, 1)),
-            n_epochs=1,
-        )
-    with pytest.raises(ValueError, match="empty"):
-        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), [], n_epochs=1)
+    with pytest.raises(ValueError, match=message):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), data, n_epochs=1)
 
 
 def test_divergence_stops_with_a_clear_warning_and_keeps_the_history():
