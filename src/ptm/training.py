@@ -240,8 +240,11 @@ def train_one_epoch(
         ``track_accuracy``. Each batch's loss is measured before its own step.
     """
     model.train()
-    # what each step saw, kept on the device and added up once at the end of the epoch
-    batch_losses, batch_sizes, predictions, seen_targets = [], [], [], []
+    # running sums, kept on the device (no waiting for the device after every step) and
+    # updated in place (per-step tensors kept in a list would fragment memory)
+    total_loss = torch.zeros((), device=device)
+    total_correct = torch.zeros((), device=device, dtype=torch.long)
+    n_samples = 0
     for inputs, targets in batches:
         inputs, targets = inputs.to(device), targets.to(device)
         outputs = model(inputs)  # forward pass
@@ -249,23 +252,16 @@ def train_one_epoch(
         optimizer.zero_grad()  # forget the previous step's gradients
         loss.backward()  # gradient of the loss with respect to every parameter
         optimizer.step()  # move each parameter a small step against its gradient
-        batch_losses.append(loss.detach())
-        batch_sizes.append(len(targets))
+        total_loss.add_(loss.detach(), alpha=len(targets))
         if track_accuracy:
-            predictions.append(outputs.detach().argmax(dim=1))
-            seen_targets.append(targets)
+            total_correct.add_(_correct(outputs.detach(), targets))
+        n_samples += len(targets)
         if on_batch is not None:
             on_batch()
-    if not batch_sizes:
+    if n_samples == 0:
         raise ValueError("training data is empty: it yielded no batches")
-    n_samples = sum(batch_sizes)
-    sizes = torch.tensor(batch_sizes, device=device, dtype=torch.float32)
-    mean_loss = (torch.stack(batch_losses) * sizes).sum().item() / n_samples
-    accuracy = None
-    if track_accuracy:
-        n_correct = (torch.cat(predictions) == torch.cat(seen_targets)).sum().item()
-        accuracy = n_correct / n_samples
-    return mean_loss, accuracy
+    accuracy = total_correct.item() / n_samples if track_accuracy else None
+    return total_loss.item() / n_samples, accuracy
 
 
 def evaluate_loss(
