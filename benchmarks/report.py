@@ -315,7 +315,8 @@ def _preparation_notes(results: Results) -> str:
             f"{prep['data_file_mib']:.0f} MiB of files in {format_seconds(cold)}. The MD5 "
             f"checksums alone (ptm hashes the files in parallel, one thread per core) take "
             f"{format_seconds(checksum)} here, {checksum / cold:.0%} of that; torchvision, and "
-            "so the notes' way, checksums the same files, one after the other.",
+            "so the notes' way, checksums the same files one after the other, for each split "
+            "it opens.",
             f"- From its cache, ptm loads {prep['cache_file_mib']:.0f} MiB of float32 tensors "
             f"with `torch.load` in {format_seconds(cached)} "
             f"({prep['cache_file_mib'] / 1024 / cached:.1f} GiB/s), then reads them once.",

@@ -294,7 +294,7 @@ PROFILE_CATEGORIES = {
         "aten::add_", "aten::_foreach_add_", "aten::_fused_sgd_", "aten::zero_",
         "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad",
     },
-    "batch gathering (indexing)": {"aten::index", "aten::randperm"},
+    "batch gathering (indexing)": {"aten::index", "aten::index_select", "aten::randperm"},
     "activation, loss, bias gradients": {
         "aten::tanh", "aten::tanh_backward", "aten::_log_softmax",
         "aten::_log_softmax_backward_data", "aten::nll_loss_forward", "aten::nll_loss_backward",

@@ -137,6 +137,17 @@ def test_real_downloads_are_still_checked_against_torchvisions_checksums(standin
         ptm.load_cifar10(True, standin_copy)
 
 
+@pytest.mark.parametrize("files", [{}, {"data_batch_1": "0" * 32}])
+def test_a_manifest_that_misses_files_is_a_clear_error(standin_copy, files):
+    import json
+
+    path = standin_copy / BATCHES_FOLDER / STANDIN_MANIFEST
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "files": files}))
+    with pytest.raises(ptm.CifarCorruptedError, match=r"lists no checksum for \['batches.meta'"):
+        ptm.load_cifar10(True, standin_copy)
+
+
 def test_the_manifest_does_not_excuse_a_changed_file(standin_copy):
     path = standin_copy / BATCHES_FOLDER / "test_batch"
     data = bytearray(path.read_bytes())

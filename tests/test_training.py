@@ -249,6 +249,20 @@ def test_history_round_trip_and_last():
         History().last()
 
 
+def test_losses_are_summed_in_the_losss_own_precision():
+    x, y = line_data()
+    with seeded(0):
+        model = nn.Linear(1, 1).double()
+    history = fit(
+        model,
+        lambda out, target: ((out - target) ** 2).mean() * 1e40,
+        optim.SGD(model.parameters(), lr=0.0),
+        (x.double(), y.double()),
+        n_epochs=1,
+    )
+    assert not history.diverged and history.train_loss[0] > 1e40
+
+
 def test_describe_epoch():
     history = History([1], [0.5], [0.25], [0.75], [0.5], [1.234])
     assert history.describe_epoch() == (

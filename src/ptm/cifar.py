@@ -158,8 +158,11 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
         manifest = json.loads(path.read_text())
         if manifest["format"] != "ptm-standin-cifar10" or not isinstance(manifest["files"], dict):
             raise KeyError("format")
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise CifarCorruptedError(f"stand-in manifest {path} is not readable ({error})") from None
+    missing = sorted(set(_expected_files(None)) - set(manifest["files"]))
+    if missing:
+        raise CifarCorruptedError(f"stand-in manifest {path} lists no checksum for {missing}")
     return manifest
 
 
@@ -246,7 +249,7 @@ def _verify_folder(folder: Path, manifest: dict[str, Any] | None) -> None:
                 "a fresh copy, or copy the missing file in."
             )
     # hash the files side by side: hashlib releases the GIL, so threads use every core
-    with ThreadPoolExecutor(max_workers=min(len(expected), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(expected), os.cpu_count() or 1))) as pool:
         intact = list(pool.map(lambda item: _file_is_intact(folder / item[0], item[1]),
                                expected.items()))  # fmt: skip
     for (name, md5), ok in zip(expected.items(), intact, strict=True):

@@ -240,11 +240,9 @@ def train_one_epoch(
         ``track_accuracy``. Each batch's loss is measured before its own step.
     """
     model.train()
-    # running sums, kept on the device (no waiting for the device after every step) and
-    # updated in place (per-step tensors kept in a list would fragment memory)
-    total_loss = torch.zeros((), device=device)
-    total_correct = torch.zeros((), device=device, dtype=torch.long)
-    n_samples = 0
+    # running sums, kept as tensors on the device (reading a number back after every step
+    # would make the device wait); each step's tensors are freed as soon as it ends
+    total_loss, total_correct, n_samples = 0.0, 0, 0
     for inputs, targets in batches:
         inputs, targets = inputs.to(device), targets.to(device)
         outputs = model(inputs)  # forward pass
@@ -252,16 +250,16 @@ def train_one_epoch(
         optimizer.zero_grad()  # forget the previous step's gradients
         loss.backward()  # gradient of the loss with respect to every parameter
         optimizer.step()  # move each parameter a small step against its gradient
-        total_loss.add_(loss.detach(), alpha=len(targets))
+        total_loss = total_loss + loss.detach() * len(targets)
         if track_accuracy:
-            total_correct.add_(_correct(outputs.detach(), targets))
+            total_correct = total_correct + _correct(outputs.detach(), targets)
         n_samples += len(targets)
         if on_batch is not None:
             on_batch()
     if n_samples == 0:
         raise ValueError("training data is empty: it yielded no batches")
-    accuracy = total_correct.item() / n_samples if track_accuracy else None
-    return total_loss.item() / n_samples, accuracy
+    accuracy = int(total_correct) / n_samples if track_accuracy else None
+    return float(total_loss) / n_samples, accuracy
 
 
 def evaluate_loss(
@@ -389,7 +387,7 @@ def fit(
     model.to(device)
 
     for name, data in (("training data", train_data), ("validation data", val_data)):
-        if data is not None and not is_tensor_pair(data) and iter(data) is data:  # type: ignore[call-overload]
+        if isinstance(data, Iterator):  # a generator, say, rather than a DataLoader
             raise ValueError(
                 f"{name} is a one-shot iterator, used up after one epoch: pass a tensor pair "
                 "or a DataLoader, which can be read again every epoch"
