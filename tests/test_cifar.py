@@ -297,7 +297,7 @@ def test_cifar2_cache_is_used_and_keyed(standin_copy, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the cache was not used")
 
-    monkeypatch.setattr(ptm.cifar, "load_cifar10", fail)
+    monkeypatch.setattr(ptm.cifar, "_ensure_cifar10", fail)
     cached = ptm.load_cifar2(standin_copy)
     assert torch.equal(cached.train_images, first.train_images)
     assert torch.equal(cached.val_labels, first.val_labels)

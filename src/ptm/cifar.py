@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from torchvision import datasets, transforms
-from torchvision.datasets.utils import extract_archive
+from torchvision.datasets.utils import download_and_extract_archive, extract_archive
 
 from ptm.checkpoint import atomic_torch_save
 
@@ -287,6 +287,17 @@ def load_cifar10(
         CifarCorruptedError: a file is truncated or corrupted; the message names it.
     """
     root = resolve_data_dir(data_dir)
+    manifest = _ensure_cifar10(root, download)
+    return CheckedCIFAR10(root, train=train, transform=transform, manifest=manifest)
+
+
+def _ensure_cifar10(root: Path, download: bool) -> dict[str, Any] | None:
+    """Make sure ``root`` holds an intact ``cifar-10-batches-py/``: unpack the archive if
+    only that is there, else download it through torchvision; then check every file.
+
+    Returns:
+        The stand-in's manifest, or None for real CIFAR-10.
+    """
     folder, archive = root / BATCHES_FOLDER, root / ARCHIVE_NAME
     if not folder.is_dir() and archive.is_file():
         if not _file_is_intact(archive, datasets.CIFAR10.tgz_md5):
@@ -296,20 +307,23 @@ def load_cifar10(
                 "load again to download a fresh copy, or copy a good one in its place."
             )
         extract_archive(str(archive), str(root))  # creates the folder, which is not there yet
-    if folder.is_dir():
-        manifest = _read_manifest(folder)
-        _verify_folder(folder, manifest)
-        return CheckedCIFAR10(root, train=train, transform=transform, manifest=manifest)
-    if not download:
-        raise CifarNotFoundError(_missing_message(root, "it is not there and download=False"))
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        with _socket_timeout(DOWNLOAD_TIMEOUT):  # a silent network fails instead of hanging
-            return CheckedCIFAR10(root, train=train, transform=transform, download=True)
-    except (urllib.error.URLError, OSError, RuntimeError) as error:
-        raise CifarNotFoundError(
-            _missing_message(root, f"it is not there and the download failed ({error})")
-        ) from None
+    if not folder.is_dir():
+        if not download:
+            raise CifarNotFoundError(_missing_message(root, "it is not there and download=False"))
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with _socket_timeout(DOWNLOAD_TIMEOUT):  # a silent network fails instead of hanging
+                cifar = datasets.CIFAR10  # its own download: archive, checksum, unpacking
+                download_and_extract_archive(
+                    cifar.url, str(root), filename=cifar.filename, md5=cifar.tgz_md5
+                )
+        except (urllib.error.URLError, OSError, RuntimeError) as error:
+            raise CifarNotFoundError(
+                _missing_message(root, f"it is not there and the download failed ({error})")
+            ) from None
+    manifest = _read_manifest(folder)
+    _verify_folder(folder, manifest)
+    return manifest
 
 
 # -- statistics and normalisation (§7.1.4) -------------------------------------------
@@ -478,21 +492,45 @@ class Cifar2:
         return self.val_images, self.val_labels
 
 
-def _select_cifar2(
-    dataset: datasets.CIFAR10, mean: Sequence[float], std: Sequence[float]
-) -> tuple[Tensor, Tensor]:
-    """Airplanes and birds of one split: normalised images and labels mapped to 0 and 1."""
-    labels = torch.as_tensor(dataset.targets, dtype=torch.long)
+def _keep_cifar2(pixels: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """The airplanes and birds among uint8 N×C×H×W images, labels mapped to 0 and 1."""
     keep = torch.nonzero(torch.isin(labels, torch.tensor(list(CIFAR2_LABEL_MAP)))).flatten()
-    # torchvision keeps the images channels-first in memory and shows them channels-last,
-    # so permuting back is free and whole images are copied at once
-    pixels = _as_tensor_view(np.asarray(dataset.data)).permute(0, 3, 1, 2)
-    images = _normalize_channels_first(pixels.index_select(0, keep), mean, std)
     kept_labels = labels[keep]
     new_labels = torch.zeros_like(kept_labels)
     for old, new in CIFAR2_LABEL_MAP.items():
         new_labels[kept_labels == old] = new
-    return images, new_labels
+    return pixels.index_select(0, keep), new_labels
+
+
+def _select_cifar2(
+    dataset: datasets.CIFAR10, mean: Sequence[float], std: Sequence[float]
+) -> tuple[Tensor, Tensor]:
+    """Airplanes and birds of a loaded split: normalised images and labels 0 and 1."""
+    # torchvision keeps the images channels-first in memory and shows them channels-last,
+    # so permuting back is free and whole images are copied at once
+    pixels = _as_tensor_view(np.asarray(dataset.data)).permute(0, 3, 1, 2)
+    kept, labels = _keep_cifar2(pixels, torch.as_tensor(dataset.targets, dtype=torch.long))
+    return _normalize_channels_first(kept, mean, std), labels
+
+
+def _read_cifar2(
+    folder: Path, file_names: Sequence[str], mean: Sequence[float], std: Sequence[float]
+) -> tuple[Tensor, Tensor]:
+    """Airplanes and birds straight from checked batch files: normalised images, labels.
+
+    Each file is a pickled dictionary of ``data`` (rows of 3,072 bytes, channel after
+    channel) and ``labels``, read as torchvision reads it; keeping CIFAR-2's images file by
+    file means all 50,000 images are never in memory at once.
+    """
+    kept_pixels, kept_labels = [], []
+    for name in file_names:
+        with (folder / name).open("rb") as file:
+            entry = pickle.load(file, encoding="latin1")
+        pixels = torch.from_numpy(np.asarray(entry["data"], dtype=np.uint8)).view(-1, 3, 32, 32)
+        kept, labels = _keep_cifar2(pixels, torch.as_tensor(entry["labels"], dtype=torch.long))
+        kept_pixels.append(kept)
+        kept_labels.append(labels)
+    return _normalize_channels_first(torch.cat(kept_pixels), mean, std), torch.cat(kept_labels)
 
 
 def cifar2_tensors(
@@ -582,9 +620,16 @@ def load_cifar2(
             std=tuple(stored["std"]),
             synthetic=bool(stored["synthetic"]),
         )
-    train = load_cifar10(True, root, download=download)
-    val = load_cifar10(False, root, download=download)
-    cifar2 = cifar2_tensors(train, val, mean, std)
+    manifest = _ensure_cifar10(root, download)  # download or unpack if needed, check files
+    folder = root / BATCHES_FOLDER
+    cifar = datasets.CIFAR10
+    train_images, train_labels = _read_cifar2(folder, [n for n, _ in cifar.train_list], mean, std)
+    val_images, val_labels = _read_cifar2(folder, [n for n, _ in cifar.test_list], mean, std)
+    cifar2 = Cifar2(
+        train_images, train_labels, val_images, val_labels,
+        mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std),
+        synthetic=manifest is not None,
+    )  # fmt: skip
     path = _cache_path(root, mean, std) if cache else None  # the folder may be new now
     if path is not None and not path.exists():
         try:
