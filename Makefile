@@ -1,7 +1,8 @@
 # Two commands for a fresh clone (see README.md):
 #   make run    execute the chapter notebooks (the main job)
 #   make test   lint + the whole test suite, notebooks included
-# Both create the virtual environment .venv/ and install ptm into it first, if needed.
+# Both create the virtual environment .venv/ and install ptm into it first, if needed, with the
+# test versions pinned in constraints.txt.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,10 +11,10 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test lint figures bench clean
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'
 	touch $(INSTALLED)
 
 run: $(INSTALLED)

@@ -39,3 +39,15 @@ def standin_root(tmp_path_factory) -> Path:
 def cifar2(standin_root) -> ptm.Cifar2:
     """CIFAR-2 tensors from the stand-in: 300 training and 100 validation images."""
     return ptm.load_cifar2(standin_root, cache=False)
+
+
+@pytest.fixture
+def standin_copy(standin_root, tmp_path) -> Path:
+    """A private copy of the stand-in that a test may damage."""
+    import shutil
+
+    from ptm.cifar_files import BATCHES_FOLDER
+
+    target = tmp_path / "data"
+    shutil.copytree(standin_root / BATCHES_FOLDER, target / BATCHES_FOLDER)
+    return target

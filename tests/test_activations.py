@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
-from ptm import ACTIVATIONS, TanhUnit, neuron, plot_activations, plot_tanh_composition
+from ptm import neuron, plot_activations, plot_tanh_composition
+from ptm.activations import ACTIVATIONS, TanhUnit
 
 X = torch.linspace(-5, 5, 41)
 
@@ -91,5 +92,14 @@ def test_tanh_composition_figure_labels_and_curves_agree():
 def test_tanh_composition_draws_into_given_axes():
     figure = Figure()
     ax = figure.subplots()
-    assert plot_tanh_composition(ax=ax) is figure
+    assert plot_tanh_composition(ax=ax) is ax
     assert len(ax.get_lines()) == 10
+
+
+def test_activation_grid_draws_into_given_axes_and_checks_their_number():
+    figure = Figure()
+    axes = figure.subplots(3, 2)
+    assert plot_activations(axes=axes) is axes
+    assert [ax.get_title() for ax in figure.axes] == list(ACTIVATIONS)
+    with pytest.raises(ValueError, match="axes must hold 6 axes, got 2"):
+        plot_activations(axes=Figure().subplots(1, 2))

@@ -5,6 +5,7 @@ import torch
 
 import ptm
 import ptm.checkpoint
+from ptm.classifier import describe_architecture
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def test_round_trip_keeps_weights_history_and_settings(tmp_path, trained, cifar2
     restored = ptm.load_checkpoint(path)
     assert restored.history == history
     assert restored.settings == settings
-    assert restored.architecture == ptm.describe_architecture(model)
+    assert restored.architecture == describe_architecture(model)
     for name, tensor in model.state_dict().items():
         assert torch.equal(restored.model.state_dict()[name], tensor)
     assert torch.equal(
@@ -86,9 +87,27 @@ def test_an_interrupted_save_leaves_the_old_file_intact(tmp_path, trained, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no temporary left over
 
 
-def test_atomic_save_creates_the_folder(tmp_path):
-    path = ptm.atomic_torch_save({"x": torch.ones(2)}, tmp_path / "new" / "deeper" / "x.pt")
-    assert torch.equal(torch.load(path)["x"], torch.ones(2))
+def test_a_crafted_checkpoint_runs_no_code(tmp_path):
+    import pickle
+
+    witness = tmp_path / "created-by-the-checkpoint"
+
+    class MakesAFile:
+        def __reduce__(self):
+            return (open, (str(witness), "w"))
+
+    path = tmp_path / "crafted.pt"
+    with path.open("wb") as file:
+        pickle.dump({"format": "ptm-checkpoint", "payload": MakesAFile()}, file, protocol=2)
+    with pytest.raises(ValueError, match="is not a ptm checkpoint"):
+        ptm.load_checkpoint(path)
+    torch_zip = tmp_path / "crafted-zip.pt"
+    torch.save({"format": "ptm-checkpoint", "payload": MakesAFile()}, torch_zip)
+    witness.unlink(missing_ok=True)  # torch.save itself does not run __reduce__'s call
+    with pytest.raises(ValueError, match="is not a ptm checkpoint") as caught:
+        ptm.load_checkpoint(torch_zip)
+    assert not witness.exists()
+    assert "\x1b" not in str(caught.value)
 
 
 def test_settings_must_be_plain_values(tmp_path, trained):

@@ -1,20 +1,35 @@
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 import ptm
-from ptm.classifier import default_loss
+from ptm.classifier import (
+    architecture_label,
+    default_loss,
+    describe_architecture,
+    misclassified,
+    shift_images,
+)
+
+DEEPER = (1024, 512, 128)
+
+
+def loader(items, batch_size=64, shuffle=False):
+    return DataLoader(items, batch_size=batch_size, shuffle=shuffle)
 
 
 def test_parameter_counts_match_the_book():
     assert ptm.count_parameters(ptm.build_fc_classifier()) == 1_574_402
-    assert ptm.count_parameters(ptm.book_deeper_classifier()) == 3_737_474
+    assert ptm.count_parameters(ptm.build_fc_classifier(DEEPER, log_softmax=False)) == 3_737_474
     assert ptm.count_parameters(nn.Linear(3072, 512)) == 1_573_376
     assert ptm.count_parameters(ptm.build_fc_classifier(), per_layer=True) == [
         ("1: Linear", 1_573_376),
         ("3: Linear", 1_026),
     ]
-    assert ptm.count_parameters(ptm.book_deeper_classifier(), per_layer=True) == [
+    assert ptm.count_parameters(
+        ptm.build_fc_classifier(DEEPER, log_softmax=False), per_layer=True
+    ) == [
         ("1: Linear", 3_146_752),
         ("3: Linear", 524_800),
         ("5: Linear", 65_664),
@@ -44,8 +59,8 @@ def test_notes_model_layout():
 
 
 def test_deeper_model_outputs_raw_scores():
-    model = ptm.book_deeper_classifier()
-    assert ptm.architecture_label(model) == "3072-1024-512-128-2"
+    model = ptm.build_fc_classifier(DEEPER, log_softmax=False)
+    assert architecture_label(model) == "3072-1024-512-128-2"
     assert not isinstance(list(model)[-1], nn.LogSoftmax)
     assert isinstance(default_loss(model), nn.CrossEntropyLoss)
     assert isinstance(default_loss(ptm.build_fc_classifier()), nn.NLLLoss)
@@ -53,7 +68,7 @@ def test_deeper_model_outputs_raw_scores():
 
 def test_describe_architecture_round_trip():
     model = ptm.build_fc_classifier((64, 32), activation="relu", n_classes=3, log_softmax=False)
-    architecture = ptm.describe_architecture(model)
+    architecture = describe_architecture(model)
     assert architecture == {
         "in_features": 3072,
         "hidden_sizes": [64, 32],
@@ -61,9 +76,9 @@ def test_describe_architecture_round_trip():
         "activation": "relu",
         "log_softmax": False,
     }
-    assert ptm.architecture_label(architecture) == "3072-64-32-3"
+    assert architecture_label(architecture) == "3072-64-32-3"
     with pytest.raises(ValueError, match="build_fc_classifier"):
-        ptm.describe_architecture(nn.Linear(3, 2))
+        describe_architecture(nn.Linear(3, 2))
 
 
 def test_builder_rejects_bad_settings():
@@ -71,6 +86,12 @@ def test_builder_rejects_bad_settings():
         ptm.build_fc_classifier(activation="swish")
     with pytest.raises(ValueError, match="positive integers"):
         ptm.build_fc_classifier((512, 0))
+    with pytest.raises(ValueError, match="an int or a tuple of ints"):
+        ptm.build_fc_classifier("512")
+
+
+def test_one_int_is_one_hidden_layer():
+    assert architecture_label(ptm.build_fc_classifier(512)) == "3072-512-2"
 
 
 def test_seeded_builder_is_reproducible():
@@ -93,13 +114,6 @@ def test_softmax_by_hand():
 def test_softmax_by_hand_matches_nn_softmax_on_a_batch():
     batch = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
     torch.testing.assert_close(ptm.softmax(batch, dim=1), nn.Softmax(dim=1)(batch))
-
-
-def test_log_of_softmax_underflows_where_log_softmax_does_not():
-    scores = torch.tensor([[0.0, 104.0]])
-    naive = ptm.naive_log_softmax(scores, dim=1)
-    assert naive[0, 0] == float("-inf") and naive[0, 1] == 0.0
-    torch.testing.assert_close(nn.LogSoftmax(dim=1)(scores), torch.tensor([[-104.0, 0.0]]))
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -140,12 +154,12 @@ def test_confusion_matrix_against_a_hand_count():
 
 def test_misclassified_needs_one_label_per_image():
     with pytest.raises(ValueError, match="got 3 images but 1 labels"):
-        ptm.misclassified(FixedScores(torch.zeros(3, 2)), torch.zeros(3, 4), torch.tensor([1]))
+        misclassified(FixedScores(torch.zeros(3, 2)), torch.zeros(3, 4), torch.tensor([1]))
 
 
 def test_misclassified():
     scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, -1.0]])
-    wrong, predicted = ptm.misclassified(
+    wrong, predicted = misclassified(
         FixedScores(scores), torch.zeros(3, 4), torch.tensor([1, 1, 1])
     )
     assert wrong.tolist() == [0, 2] and predicted.tolist() == [0, 0]
@@ -153,16 +167,16 @@ def test_misclassified():
 
 def test_shift_images_moves_pixels_and_fills_with_zero():
     images = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5) + 1
-    shifted = ptm.shift_images(images, 2)
+    shifted = shift_images(images, 2)
     assert torch.equal(shifted[..., 2:], images[..., :3])
     assert torch.equal(shifted[..., :2], torch.zeros(2, 3, 4, 2))
-    left = ptm.shift_images(images, -1)
+    left = shift_images(images, -1)
     assert torch.equal(left[..., :4], images[..., 1:]) and left[..., 4].abs().sum() == 0
-    assert torch.equal(ptm.shift_images(images, 0), images)
+    assert torch.equal(shift_images(images, 0), images)
     with pytest.raises(ValueError, match="shift 5-pixel-wide images by 5"):
-        ptm.shift_images(images, 5)
+        shift_images(images, 5)
     with pytest.raises(ValueError, match="N×C×H×W"):
-        ptm.shift_images(images[0], 1)
+        shift_images(images[0], 1)
 
 
 class LooksAtOnePixel(nn.Module):
@@ -192,9 +206,7 @@ def test_accuracy_under_shift_evaluates_the_shifted_images(cifar2):
     model = ptm.build_fc_classifier(seed=0)
     result = ptm.accuracy_under_shift(model, *cifar2.val, shifts=[0, 8])
     assert result[0] == ptm.accuracy(model, *cifar2.val)
-    assert result[8] == ptm.accuracy(
-        model, ptm.shift_images(cifar2.val_images, 8), cifar2.val_labels
-    )
+    assert result[8] == ptm.accuracy(model, shift_images(cifar2.val_images, 8), cifar2.val_labels)
 
 
 # -- training (§7.2.6) -----------------------------------------------------------------------
@@ -227,11 +239,9 @@ def test_the_same_seed_gives_the_same_history(cifar2):
 
 
 def test_tensor_and_loader_paths_agree_for_the_same_order(standin_root, cifar2):
-    listed = ptm.cifar2_list(
-        ptm.load_cifar10(True, standin_root, transform=ptm.cifar10_transform())
-    )
+    listed = ptm.cifar2_list(ptm.load_cifar10(True, standin_root, transform=normalizing()))
     histories = []
-    for data in (cifar2.train, ptm.make_loader(listed, batch_size=32, shuffle=False)):
+    for data in (cifar2.train, loader(listed, batch_size=32)):
         model = ptm.build_fc_classifier(seed=0)
         histories.append(
             ptm.train_classifier(
@@ -250,23 +260,6 @@ def test_tensor_and_loader_paths_agree_for_the_same_order(standin_root, cifar2):
     torch.testing.assert_close(tensor_history.train_loss, loader_history.train_loss)
     torch.testing.assert_close(tensor_history.val_loss, loader_history.val_loss)
     assert tensor_history.train_accuracy == loader_history.train_accuracy
-
-
-def test_per_sample_training_takes_one_image_per_step(cifar2):
-    model = ptm.build_fc_classifier(seed=0)
-    batch_sizes = []
-    model.register_forward_pre_hook(
-        lambda module, inputs: batch_sizes.append(len(inputs[0])) if module.training else None
-    )
-    history = ptm.train_per_sample(model, cifar2.train, progress=False, log_every=None)
-    assert len(history) == 1
-    assert batch_sizes == [1] * 300
-
-
-def test_per_sample_training_refuses_a_loader_with_bigger_batches(cifar2):
-    listed = [(image, int(label)) for image, label in zip(*cifar2.train, strict=True)]
-    with pytest.raises(ValueError, match="batches of 64: make it with batch_size=1"):
-        ptm.train_per_sample(ptm.build_fc_classifier(), ptm.make_loader(listed, 64))
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_history(cifar2):
@@ -297,7 +290,7 @@ def test_nan_in_the_first_epoch(cifar2):
     images = cifar2.train_images.clone()
     images[0] = float("nan")
     model = ptm.build_fc_classifier(seed=0)
-    with pytest.warns(ptm.TrainingDivergedWarning, match=r"epoch 1\b"):
+    with pytest.warns(ptm.TrainingDivergedWarning, match=r"epoch 1\b.*inputs contain NaN"):
         history = ptm.train_classifier(
             model, (images, cifar2.train_labels), n_epochs=3, progress=False, log_every=None
         )
@@ -307,9 +300,10 @@ def test_nan_in_the_first_epoch(cifar2):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"lr": 0.0}, r"lr must be a number above 0, got 0.0"),
-        ({"lr": -1e-2}, r"lr must be a number above 0, got -0.01"),
-        ({"lr": "0.1"}, r"lr must be a number above 0, got '0.1'"),
+        ({"lr": 0.0}, r"lr must be a finite number above 0, e.g. 1e-2, got 0.0"),
+        ({"lr": -1e-2}, r"lr must be a finite number above 0, e.g. 1e-2, got -0.01"),
+        ({"lr": "0.1"}, r"lr must be a finite number above 0, e.g. 1e-2, got '0.1'"),
+        ({"lr": float("inf")}, r"lr must be a finite number above 0, e.g. 1e-2, got inf"),
         ({"batch_size": 0}, r"batch_size must be an integer of at least 1 .*got 0"),
         ({"device": "tpu"}, r"unknown device 'tpu'"),
         ({"n_epochs": 0}, r"n_epochs must be an integer of at least 1, got 0"),
@@ -336,22 +330,31 @@ def test_labels_outside_the_classes(cifar2):
         ptm.train_classifier(ptm.build_fc_classifier(), (cifar2.train_images, labels), n_epochs=1)
     listed = [(image, 2) for image in cifar2.train_images[:4]]
     with pytest.raises(ValueError, match="contain 2"):
-        ptm.train_classifier(ptm.build_fc_classifier(), ptm.make_loader(listed), n_epochs=1)
+        ptm.train_classifier(ptm.build_fc_classifier(), loader(listed), n_epochs=1)
 
 
 def test_empty_data(cifar2):
     empty = (cifar2.train_images[:0], cifar2.train_labels[:0])
     with pytest.raises(ValueError, match="empty"):
-        ptm.train_classifier(ptm.build_fc_classifier(), empty, n_epochs=1)
-    with pytest.raises(ValueError, match="empty"):
-        ptm.make_loader([])
-    with pytest.raises(ValueError, match="batch_size"):
-        ptm.make_loader([(cifar2.train_images[0], 0)], batch_size=0)
+        ptm.train_classifier(ptm.build_fc_classifier(), empty, n_epochs=1, progress=False)
 
 
-def test_loader_is_reproducible_with_a_seed(cifar2):
-    listed = [(image, int(label)) for image, label in zip(*cifar2.train, strict=True)]
-    orders = [
-        [labels.tolist() for _, labels in ptm.make_loader(listed, 16, seed=4)] for _ in range(2)
-    ]
-    assert orders[0] == orders[1]
+@pytest.mark.parametrize("function", ["train_classifier", "accuracy", "predict"])
+def test_uint8_images_are_refused_with_the_fix(cifar2, function):
+    raw = (cifar2.train_images * 40 + 128).clamp(0, 255).to(torch.uint8)
+    model = ptm.build_fc_classifier()
+    call = {
+        "train_classifier": lambda: ptm.train_classifier(model, (raw, cifar2.train_labels)),
+        "accuracy": lambda: ptm.accuracy(model, raw, cifar2.train_labels),
+        "predict": lambda: ptm.predict(model, raw),
+    }[function]
+    with pytest.raises(ValueError, match=r"torch.uint8.*ptm.normalize_images"):
+        call()
+
+
+def normalizing():
+    from torchvision import transforms
+
+    return transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize(ptm.CIFAR10_MEAN, ptm.CIFAR10_STD)]
+    )

@@ -6,6 +6,7 @@ import urllib.request
 
 import nbformat
 import pytest
+from conftest import PROJECT_ROOT
 
 import ptm
 import ptm.temperature
@@ -30,7 +31,7 @@ def test_train_smoke_ends_with_the_accuracies_and_saves(tmp_path):
         "--smoke",
         "--epochs",
         "2",
-        "--hidden",
+        "--hidden-sizes",
         "64",
         "--log-every",
         "1",
@@ -52,7 +53,8 @@ def test_train_smoke_ends_with_the_accuracies_and_saves(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "-1"], "lr must be a number above 0, got -1.0"),
+        (["--lr", "-1"], "lr must be a finite number above 0, e.g. 1e-2, got -1.0"),
+        (["--lr", "inf"], "lr must be a finite number above 0, e.g. 1e-2, got inf"),
         (["--device", "tpu"], "unknown device 'tpu'"),
     ],
 )
@@ -85,11 +87,29 @@ def test_unexpected_errors_are_one_line_too(monkeypatch, capsys):
         main(["--traceback", "temperature"])
 
 
-def test_bad_option_values_are_refused_by_the_parser(capsys):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "--batch-size", "0"],
+            "--batch-size: expected a whole number of at least 1, got 0",
+        ),
+        (["train", "--epochs", "abc"], "--epochs: expected a whole number such as 10, got 'abc'"),
+        (["train", "--lr", "fast"], "--lr: expected a number such as 1e-2, got 'fast'"),
+        (["train", "--seed", "x"], "--seed: invalid int value: 'x'"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frob"], "unknown command: 'frob'"),
+        (["temperature", "--model", "cubic"], "--model: invalid choice: 'cubic'"),
+        (["copy-notebooks"], "the following arguments are required: folder"),
+    ],
+)
+def test_usage_errors_are_one_line_in_plain_words(args, message, capsys):
     with pytest.raises(SystemExit) as caught:
-        main(["train", "--batch-size", "0"])
+        main(args)
     assert caught.value.code == 2
-    assert "must be at least 1, got 0" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("ptm") and message in error
+    assert "_positive" not in error and "Traceback" not in error
 
 
 def test_train_without_data_offline_is_one_line(tmp_path, monkeypatch, capsys):
@@ -114,7 +134,7 @@ def test_temperature_command(capsys):
 
 def test_temperature_divergence_is_one_line(capsys):
     assert main(["temperature", "--model", "linear", "--lr", "10", "--epochs", "100"]) == 2
-    assert "became inf or NaN at epoch" in capsys.readouterr().err
+    assert "training loss became inf or NaN at epoch" in capsys.readouterr().err
 
 
 def test_env_report(capsys, standin_root):
@@ -142,16 +162,85 @@ def test_figures_command_writes_the_readme_figures(tmp_path, capsys):
             "temperature_fit.png",
             "temperature_loss.png",
             "temperature_linear_loss.png",
+            "figure_data.json",
         ]
     )
-    assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in written)
+    pictures = [name for name in written if name.endswith(".png")]
+    assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in pictures)
 
 
 def test_module_entry_point_help():
     result = run_ptm("--help")
     assert result.returncode == 0
-    for command in ("train", "temperature", "env", "figures", "notebooks"):
+    for command in ("train", "temperature", "env", "figures", "notebooks", "copy-notebooks"):
         assert command in result.stdout
+    assert "``" not in result.stdout  # plain text, no reStructuredText markup
+
+
+def test_version_and_bare_command(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ptm {ptm.__version__}"
+    assert main([]) == 0
+    assert capsys.readouterr().out.startswith("usage: ptm")
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 64)", "(default: 0.01)", "(default: 0)", "(default: 10)"):
+        assert default in out
+
+
+def test_save_is_checked_before_the_first_epoch(tmp_path, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert main(["train", "--smoke", "--no-progress", "--save", str(a_file / "model.pt")]) == 2
+    captured = capsys.readouterr()
+    assert "is a file, so no folder can be made there" in captured.err
+    assert "Epoch" not in captured.out
+    assert main(["train", "--smoke", "--no-progress", "--save", str(tmp_path)]) == 2
+    assert "is a folder: give a file name" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_training_saves_what_was_trained(tmp_path, monkeypatch, capsys):
+    from ptm import classifier
+
+    real_fit = classifier.fit
+
+    def fit_then_interrupt(*args, **kwargs):
+        kwargs["n_epochs"] = 2
+        history = real_fit(*args, **kwargs)
+        interrupt = KeyboardInterrupt()
+        interrupt.history = history
+        raise interrupt
+
+    monkeypatch.setattr(classifier, "fit", fit_then_interrupt)
+    path = tmp_path / "model.pt"
+    assert main(["train", "--smoke", "--no-progress", "--save", str(path)]) == 130
+    assert "interrupted after 2 epochs: saved" in capsys.readouterr().err
+    restored = ptm.load_checkpoint(path)
+    assert len(restored.history) == 2 and restored.settings["n_epochs_completed"] == 2
+
+
+def final_lines(seed: str) -> list[str]:
+    result = run_ptm(
+        "train", "--smoke", "--epochs", "2", "--log-every", "1", "--no-progress", "--seed", seed
+    )
+    assert result.returncode == 0, result.stderr
+    return [re.sub(r" \(\d+\.\d+ s\)$", "", line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.slow
+def test_training_is_deterministic_across_processes():
+    first, second, other = final_lines("0"), final_lines("0"), final_lines("1")
+    assert first == second
+    assert first[-1].startswith("train_accuracy=")
+    assert [line for line in first if line.startswith("Epoch")] != [
+        line for line in other if line.startswith("Epoch")
+    ]
 
 
 def write_notebook(path, source, data=None):
@@ -193,3 +282,24 @@ def test_main_job_falls_back_to_the_standin_and_reports_each_notebook(
     executed = nbformat.read(str(out / "a_cifar.ipynb"), as_version=4)
     assert "'PTM_STANDIN': '1', 'PTM_PROGRESS': '0'" in executed.cells[0].outputs[0]["text"]
     assert (out / "a_cifar.html").is_file() and (out / "b_broken.html").is_file()
+
+
+def test_committed_readme_figures_match_what_ptm_draws_today():
+    import json
+
+    from ptm.cli import chapter6_figures
+    from ptm.plots import figure_data
+
+    folder = PROJECT_ROOT / "docs" / "figures"
+    committed = json.loads((folder / "figure_data.json").read_text(encoding="utf-8"))
+    today = {name: figure_data(figure) for name, figure in chapter6_figures().items()}
+    assert sorted(today) == sorted(committed)
+    for name, panels in today.items():
+        assert (folder / name).is_file()
+        for panel, stored in zip(panels, committed[name], strict=True):
+            assert panel["title"] == stored["title"], name
+            for line, stored_line in zip(panel["lines"], stored["lines"], strict=True):
+                assert line["label"] == stored_line["label"], name
+                assert line["y"] == pytest.approx(stored_line["y"], rel=1e-4, abs=1e-6), (
+                    f"{name}: the figure's data drifted; run `make figures` and commit the result"
+                )

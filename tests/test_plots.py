@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 
 import ptm
 from ptm import History
+from ptm.cifar_tensors import unnormalize
+from ptm.plots import PtmFigure, figure_data, plot_accuracy
 
 HISTORY = History(
     epochs=[1, 2, 3],
@@ -35,13 +37,13 @@ def test_loss_curves():
 
 def test_loss_curves_without_validation_and_into_given_axes():
     history = History(epochs=[1, 2], train_loss=[1.0, 0.5], seconds=[0.1, 0.1])
-    figure, ax = plt.subplots()
-    assert ptm.plot_loss(history, ax=ax) is figure
+    _, ax = plt.subplots()
+    assert ptm.plot_loss(history, ax=ax) is ax  # the caller owns the figure
     assert len(ax.get_lines()) == 1
 
 
 def test_accuracy_curves_and_history_figure():
-    (ax,) = ptm.plot_accuracy(HISTORY).axes
+    (ax,) = plot_accuracy(HISTORY).axes
     assert [list(line.get_ydata()) for line in ax.get_lines()] == [
         [0.5, 0.7, 0.9],
         [0.5, 0.6, 0.65],
@@ -50,7 +52,7 @@ def test_accuracy_curves_and_history_figure():
     without_accuracy = History(epochs=[1], train_loss=[1.0], val_loss=[1.0], seconds=[0.1])
     assert len(ptm.plot_history(without_accuracy).axes) == 1
     with pytest.raises(ValueError, match="track_accuracy=True"):
-        ptm.plot_accuracy(without_accuracy)
+        plot_accuracy(without_accuracy)
 
 
 def normalised_image(seed: int = 0) -> torch.Tensor:
@@ -78,7 +80,7 @@ def test_show_image_unnormalises_so_nothing_is_clipped(caplog):
     assert clipping_records(caplog) == []
     (ax,) = figure.axes
     shown = ax.get_images()[0].get_array()
-    expected = ptm.unnormalize(image, ptm.CIFAR10_MEAN, ptm.CIFAR10_STD).permute(1, 2, 0)
+    expected = unnormalize(image, ptm.CIFAR10_MEAN, ptm.CIFAR10_STD).permute(1, 2, 0)
     np.testing.assert_allclose(shown, expected.clamp(0, 1).numpy(), atol=1e-6)
     assert ax.get_title() == "bird"
 
@@ -99,7 +101,7 @@ def test_show_image_of_a_uint8_tensor():
 
 
 def test_show_image_rejects_a_batch():
-    with pytest.raises(ValueError, match="C×H×W"):
+    with pytest.raises(ValueError, match=r"one C×H×W \(or H×W×C\) image.*images\[0\]"):
         ptm.show_image(torch.zeros(2, 3, 32, 32))
     with pytest.raises(ValueError, match="both mean and std"):
         ptm.show_image(torch.zeros(3, 32, 32), mean=ptm.CIFAR10_MEAN)
@@ -119,24 +121,8 @@ def test_image_grid():
     assert not figure.axes[7].axison
     with pytest.raises(ValueError, match="7 images but 2 titles"):
         ptm.plot_images(images, ["a", "b"])
-    with pytest.raises(ValueError, match="no images"):
+    with pytest.raises(ValueError, match="images is empty"):
         ptm.plot_images([])
-
-
-def test_class_examples_grid(standin_root):
-    dataset = ptm.load_cifar10(True, standin_root)
-    figure = ptm.plot_class_examples(dataset.data, dataset.targets, ptm.CLASS_NAMES)
-    assert len(figure.axes) == 10
-    assert [ax.get_title() for ax in figure.axes] == list(ptm.CLASS_NAMES)
-    first_bird = dataset.targets.index(2)
-    np.testing.assert_allclose(
-        figure.axes[2].get_images()[0].get_array(), dataset.data[first_bird] / 255, atol=1e-6
-    )
-    airplanes_only = [i for i, label in enumerate(dataset.targets) if label == 0]
-    with pytest.raises(ValueError, match="no example of class"):
-        ptm.plot_class_examples(
-            dataset.data[airplanes_only], [0] * len(airplanes_only), ptm.CLASS_NAMES
-        )
 
 
 def test_misclassified_grid():
@@ -187,3 +173,62 @@ def test_ptm_figures_stay_out_of_pyplot():
     figures = [ptm.plot_loss(HISTORY), ptm.plot_activations(), ptm.show_image(normalised_image())]
     assert all(isinstance(figure, Figure) for figure in figures)
     assert plt.get_fignums() == []
+
+
+def test_show_image_accepts_channels_last_as_matplotlib_keeps_them():
+    image = torch.rand(32, 32, 3)
+    shown = ptm.show_image(image).axes[0].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, image.numpy(), atol=1e-6)
+    first = ptm.show_image(image.permute(2, 0, 1)).axes[0].get_images()[0].get_array()
+    np.testing.assert_allclose(first, shown)
+
+
+def test_figures_show_themselves_as_png_once():
+    figure = ptm.plot_loss(HISTORY)
+    assert isinstance(figure, PtmFigure)
+    png = figure._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+@pytest.mark.parametrize(
+    ("draw", "n_axes"),
+    [
+        (lambda axes: ptm.plot_history(HISTORY, axes=axes), 2),
+        (lambda axes: ptm.plot_images([normalised_image(s) for s in range(3)], axes=axes), 4),
+        (lambda axes: ptm.plot_activations(axes=axes), 6),
+    ],
+)
+def test_grids_draw_into_given_axes_and_return_them(draw, n_axes):
+    figure = Figure()
+    axes = figure.subplots(1, n_axes)
+    assert draw(axes) is axes
+    assert all(ax.has_data() or not ax.axison for ax in axes)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda ax: ptm.plot_loss(HISTORY, ax=ax),
+        lambda ax: plot_accuracy(HISTORY, ax=ax),
+        lambda ax: ptm.show_image(normalised_image(), ax=ax),
+        lambda ax: ptm.plot_confusion_matrix(torch.eye(2), ("a", "b"), ax=ax),
+        lambda ax: ptm.plot_shift_accuracy({0: 0.9}, ax=ax),
+        lambda ax: ptm.plot_tanh_composition(ax=ax),
+    ],
+)
+def test_one_panel_plots_draw_into_given_axes_and_return_them(draw):
+    ax = Figure().subplots()
+    assert draw(ax) is ax
+
+
+def test_figure_data_lists_each_lines_values():
+    data = figure_data(ptm.plot_loss(HISTORY))
+    assert data == [
+        {
+            "title": "",
+            "lines": [
+                {"label": "training loss", "y": [0.9, 0.5, 0.3]},
+                {"label": "validation loss", "y": [1.0, 0.7, 0.6]},
+            ],
+        }
+    ]

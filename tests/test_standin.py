@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import ptm
-from ptm.cifar import BATCHES_FOLDER, STANDIN_MANIFEST
+from ptm.cifar_files import BATCHES_FOLDER, STANDIN_MANIFEST
+from ptm.standin import STANDIN_BANNER, standin_data_dir
 
 
 def test_standin_has_cifar10s_layout(standin_root):
@@ -61,12 +62,12 @@ def test_choose_the_standin_on_request(monkeypatch, tmp_path):
     source = ptm.choose_data_source(use_standin=True, standin_size="smoke")
     assert source.synthetic
     assert source.data_dir == tmp_path / "standin" / "smoke-200-50-seed0"  # beside the real data
-    assert ptm.STANDIN_BANNER in source.banner
+    assert STANDIN_BANNER in source.banner
     assert len(ptm.load_cifar10(False, source.data_dir)) == 500
     again = ptm.choose_data_source(use_standin=True, standin_size="smoke")
     assert again.data_dir == source.data_dir  # written once, reused
     with pytest.raises(ValueError, match="unknown stand-in size 'huge'"):
-        ptm.standin_data_dir("huge")
+        standin_data_dir("huge")
 
 
 def test_missing_real_data_falls_back_only_when_allowed(monkeypatch, tmp_path):

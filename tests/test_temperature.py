@@ -4,18 +4,19 @@ from matplotlib.figure import Figure
 from torch import nn, optim
 
 from ptm import (
-    describe_parameters,
-    fit_temperature,
-    linear_model,
-    named_seq_model,
-    normalize,
+    build_linear_model,
+    build_named_seq_model,
+    build_seq_model,
     plot_temperature_fit,
-    seq_model,
     split_train_val,
     temperature_data,
     training_loop,
 )
-from ptm.temperature import CELSIUS, UNKNOWN_UNITS
+from ptm.temperature import CELSIUS, UNKNOWN_UNITS, fit_temperature, scale_readings
+
+
+def describe_parameters(model):
+    return [(name, tuple(param.shape)) for name, param in model.named_parameters()]
 
 
 def test_measurements_are_n_by_1_tensors():
@@ -26,8 +27,8 @@ def test_measurements_are_n_by_1_tensors():
     assert t_u[3].item() == pytest.approx(81.9)
 
 
-def test_normalize_scales_by_a_tenth():
-    torch.testing.assert_close(normalize(torch.tensor([[35.7]])), torch.tensor([[3.57]]))
+def test_scale_readings_scales_by_a_tenth():
+    torch.testing.assert_close(scale_readings(torch.tensor([[35.7]])), torch.tensor([[3.57]]))
 
 
 def test_default_split_holds_out_two_of_eleven():
@@ -63,11 +64,31 @@ def test_split_does_not_touch_the_global_random_state():
     assert torch.equal(state, torch.random.get_rng_state())
 
 
-@pytest.mark.parametrize("val_fraction", [0.0, 0.05, 1.0, 1.5])
+@pytest.mark.parametrize("val_fraction", [0.05, 0.09])
 def test_a_fraction_that_empties_one_side_is_an_error(val_fraction):
     t_c, t_u = temperature_data()
     with pytest.raises(ValueError, match=rf"val_fraction={val_fraction!r}"):
         split_train_val(t_u, t_c, val_fraction=val_fraction)
+
+
+@pytest.mark.parametrize("val_fraction", [0.0, 1.0, 1.5, float("nan"), "0.2"])
+def test_a_fraction_outside_zero_to_one_is_named(val_fraction):
+    t_c, t_u = temperature_data()
+    with pytest.raises(ValueError, match="val_fraction must be a number between 0 and 1"):
+        split_train_val(t_u, t_c, val_fraction=val_fraction)
+
+
+def test_default_split_validates_inside_the_training_range():
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    low, high = split.t_u_train.min(), split.t_u_train.max()
+    assert bool(((split.t_u_val > low) & (split.t_u_val < high)).all())
+
+
+def test_linear_validation_loss_falls_after_epoch_1000_as_in_the_notes():
+    result = fit_temperature("linear", log_every=None)
+    losses = [result.history.val_loss[epoch - 1] for epoch in (1000, 2000, 3000)]
+    assert losses[0] > losses[1] > losses[2]
 
 
 def test_split_needs_matching_lengths():
@@ -77,14 +98,14 @@ def test_split_needs_matching_lengths():
 
 
 def test_model_builders():
-    assert isinstance(linear_model(), nn.Linear)
-    assert describe_parameters(seq_model()) == [
+    assert isinstance(build_linear_model(), nn.Linear)
+    assert describe_parameters(build_seq_model()) == [
         ("0.weight", (13, 1)),
         ("0.bias", (13,)),
         ("2.weight", (1, 13)),
         ("2.bias", (1,)),
     ]
-    named = named_seq_model()
+    named = build_named_seq_model()
     assert [name for name, _ in describe_parameters(named)] == [
         "hidden_linear.weight",
         "hidden_linear.bias",
@@ -93,12 +114,17 @@ def test_model_builders():
     ]
     assert isinstance(named.hidden_activation, nn.Tanh)
     assert named.output_linear.bias.shape == (1,)
-    assert describe_parameters(named_seq_model(n_hidden=13))[0] == ("hidden_linear.weight", (13, 1))
+    assert describe_parameters(build_named_seq_model(hidden_size=13))[0] == (
+        "hidden_linear.weight",
+        (13, 1),
+    )
 
 
 def test_builders_are_reproducible_with_a_seed():
-    torch.testing.assert_close(seq_model(seed=2).state_dict(), seq_model(seed=2).state_dict())
-    assert not torch.equal(seq_model(seed=2)[0].weight, seq_model(seed=3)[0].weight)
+    torch.testing.assert_close(
+        build_seq_model(seed=2).state_dict(), build_seq_model(seed=2).state_dict()
+    )
+    assert not torch.equal(build_seq_model(seed=2)[0].weight, build_seq_model(seed=3)[0].weight)
 
 
 def least_squares_line(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -123,13 +149,13 @@ def test_linear_fit_approaches_the_least_squares_line():
     assert result.history.train_loss[-1] == pytest.approx(best_loss, rel=0.1)
 
 
-def test_network_reaches_lower_training_loss_than_linear_model():
+def test_network_reaches_lower_training_loss_than_build_linear_model():
     t_c, t_u = temperature_data()
-    split = split_train_val(t_u, t_c, seed=0)
+    split = split_train_val(t_u, t_c)
     final_losses = {}
     for name, model, lr, n_epochs in [
-        ("linear", linear_model(seed=0), 1e-2, 3000),
-        ("network", seq_model(13, seed=0), 1e-3, 5000),
+        ("linear", build_linear_model(seed=0), 1e-2, 3000),
+        ("network", build_seq_model(13, seed=0), 1e-3, 5000),
     ]:
         history = training_loop(
             n_epochs,
@@ -149,7 +175,7 @@ def test_network_reaches_lower_training_loss_than_linear_model():
 def test_fit_temperature_defaults_and_errors():
     result = fit_temperature("network", n_epochs=10, log_every=None)
     assert len(result.history) == 10
-    assert describe_parameters(result.model)[0] == ("0.weight", (13, 1))
+    assert describe_parameters(result.model)[0] == ("hidden_linear.weight", (8, 1))
     with pytest.raises(ValueError, match="unknown model_kind 'quadratic'"):
         fit_temperature("quadratic")
     with pytest.raises(ValueError, match="lr must be above 0"):
@@ -158,7 +184,7 @@ def test_fit_temperature_defaults_and_errors():
 
 def test_fit_figure_shows_points_curve_and_crosses():
     t_c, t_u = temperature_data()
-    model = seq_model(seed=0)
+    model = build_seq_model(seed=0)
     figure = plot_temperature_fit(model, t_u, t_c)
     assert isinstance(figure, Figure)
     (ax,) = figure.axes
@@ -170,3 +196,24 @@ def test_fit_figure_shows_points_curve_and_crosses():
         expected = model(0.1 * t_u).flatten().tolist()
     assert list(crosses.get_ydata()) == pytest.approx(expected, rel=1e-5)
     assert ax.get_xlabel() == "Fahrenheit" and ax.get_ylabel() == "Celsius"
+
+
+def test_fit_figure_names_a_tensor_of_the_wrong_shape():
+    t_c, t_u = temperature_data()
+    with pytest.raises(ValueError, match=r"t_u must be an N×1 tensor.*unsqueeze\(1\)"):
+        plot_temperature_fit(build_seq_model(seed=0), t_u.flatten(), t_c.flatten())
+
+
+def test_fit_figure_draws_into_given_axes_and_returns_them():
+    from matplotlib.figure import Figure as PlainFigure
+
+    t_c, t_u = temperature_data()
+    ax = PlainFigure().subplots()
+    assert plot_temperature_fit(build_seq_model(seed=0), t_u, t_c, ax=ax) is ax
+    assert len(ax.get_lines()) == 3
+
+
+@pytest.mark.parametrize("hidden_size", [0, 2.5, True])
+def test_builders_name_a_bad_hidden_size(hidden_size):
+    with pytest.raises(ValueError, match="hidden_size must be an integer"):
+        build_seq_model(hidden_size=hidden_size)

@@ -5,8 +5,8 @@ import torch
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
-from ptm import History, TrainingDivergedWarning, fit, resolve_device, training_loop
-from ptm.training import seeded
+from ptm import History, TensorBatches, TrainingDivergedWarning
+from ptm.training import fit, resolve_device, seeded
 
 
 def line_data(n_samples: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,7 +123,7 @@ def test_accuracy_is_tracked_for_classification():
 
 def test_log_lines_at_epoch_one_and_every_k():
     lines = []
-    train_line(n_epochs=10, log_every=4, log=lines.append, log_seconds=False)
+    train_line(n_epochs=10, log_every=4, log=lines.append)
     assert [line.split(",")[0] for line in lines] == ["Epoch 1", "Epoch 4", "Epoch 8"]
     assert "Training loss" in lines[0] and "Validation loss" in lines[0]
 
@@ -164,24 +164,6 @@ def test_progress_bar_over_epochs(recording_bar):
     assert bar.options["disable"] is None  # tqdm then stays silent when output is no terminal
 
 
-def test_progress_bar_over_batches_for_long_epochs(recording_bar):
-    x, y = line_data(1200)
-    model = nn.Linear(1, 1)
-    fit(
-        model,
-        nn.MSELoss(),
-        optim.SGD(model.parameters(), lr=0.01),
-        (x, y),
-        n_epochs=2,
-        batch_size=1,
-        progress=True,
-    )
-    epoch_bar, *batch_bars = recording_bar
-    assert epoch_bar.updates == 2
-    assert [bar.updates for bar in batch_bars] == [1200, 1200]
-    assert all(bar.options["leave"] is False for bar in batch_bars)
-
-
 def test_progress_can_be_turned_off(recording_bar, monkeypatch):
     train_line(n_epochs=3, progress=False)
     monkeypatch.setenv("PTM_PROGRESS", "0")
@@ -212,8 +194,8 @@ def test_batch_size_must_be_positive(batch_size):
     ("data", "message"),
     [
         ((torch.zeros(5, 1), torch.zeros(4, 1)), "same length, got 5 and 4"),
-        ((torch.zeros(0, 1), torch.zeros(0, 1)), "training data is empty"),
-        ([], "training data is empty"),
+        ((torch.zeros(0, 1), torch.zeros(0, 1)), "the data is empty"),
+        ([], "the training data is empty"),
     ],
 )
 def test_bad_training_data(data, message):
@@ -269,92 +251,75 @@ def test_describe_epoch():
         "Epoch 1, Training loss 0.5000, Validation loss 0.2500, Training accuracy 0.7500, "
         "Validation accuracy 0.5000 (1.23 s)"
     )
-    assert history.describe_epoch(with_seconds=False).endswith("Validation accuracy 0.5000")
+    assert History([1], [0.5]).describe_epoch() == "Epoch 1, Training loss 0.5000"
 
 
-# -- the book-shaped loop ---------------------------------------------------------------
-
-
-def temperature_like():
-    x, y = line_data(12)
-    return x[:10], x[10:], y[:10], y[10:]
-
-
-def test_training_loop_measures_both_losses_before_the_step_as_the_book():
-    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
-    with seeded(0):
-        model = nn.Linear(1, 1)
-    with torch.no_grad():
-        train_before = nn.MSELoss()(model(t_u_train), t_c_train).item()
-        val_before = nn.MSELoss()(model(t_u_val), t_c_val).item()
-    history = training_loop(
-        3,
-        optim.SGD(model.parameters(), lr=1e-2),
-        model,
-        nn.MSELoss(),
-        t_u_train,
-        t_u_val,
-        t_c_train,
-        t_c_val,
-        log_every=None,
+def test_history_repr_is_short_and_informative():
+    n_epochs = 500
+    history = History(
+        list(range(1, n_epochs + 1)),
+        [1 / epoch for epoch in range(1, n_epochs + 1)],
+        val_accuracy=[0.5 + epoch / 2000 for epoch in range(1, n_epochs + 1)],
+        seconds=[0.1] * n_epochs,
     )
-    assert history.train_loss[0] == pytest.approx(train_before)
-    assert history.val_loss[0] == pytest.approx(val_before)
+    text = repr(history)
+    assert len(text) < 300
+    assert text == "History(500 epochs, train_loss 1 → 0.002, val_accuracy 0.5005 → 0.75)"
+    assert repr(History()) == "History(no epochs)"
 
 
-def test_training_loop_prints_the_books_lines_and_returns_history(capsys):
-    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
+def test_ctrl_c_reraises_with_the_history_of_the_completed_epochs():
+    x, y = line_data()
     model = nn.Linear(1, 1)
-    history = training_loop(
-        2000,
-        optim.SGD(model.parameters(), lr=1e-2),
-        model,
-        nn.MSELoss(),
-        t_u_train,
-        t_u_val,
-        t_c_train,
-        t_c_val,
-    )
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(",")[0] for line in lines] == ["Epoch 1", "Epoch 1000", "Epoch 2000"]
-    assert lines[0].startswith("Epoch 1, Training loss ")
-    assert ", Validation loss " in lines[0] and "(" not in lines[0]
-    assert len(history) == 2000 and len(history.val_loss) == 2000
+    steps = []
+
+    def loss_interrupted_in_epoch_3(outputs, targets):
+        steps.append(1)  # one training and one validation call per epoch
+        if len(steps) == 5:
+            raise KeyboardInterrupt
+        return nn.functional.mse_loss(outputs, targets)
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        fit(model, loss_interrupted_in_epoch_3, optim.SGD(model.parameters(), lr=0.1), (x, y),
+            (x, y), n_epochs=10)  # fmt: skip
+    assert caught.value.history.epochs == [1, 2]
+    assert len(caught.value.history.val_loss) == 2
 
 
-@pytest.mark.parametrize("argument", ["t_u_train", "t_u_val", "t_c_train", "t_c_val"])
-def test_training_loop_requires_2d_tensors(argument):
-    tensors = dict(
-        zip(["t_u_train", "t_u_val", "t_c_train", "t_c_val"], temperature_like(), strict=True)
-    )
-    tensors[argument] = tensors[argument].squeeze(1)
-    model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match=rf"{argument} must be 2-D .*got shape \(\d+,\)"):
-        training_loop(10, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), **tensors)
+def test_tensor_batches_cover_every_sample_once_per_epoch_and_reshuffle():
+    x, y = torch.arange(10.0).unsqueeze(1), torch.arange(10)
+    batches = TensorBatches(x, y, batch_size=4, shuffle=True, seed=0)
+    assert len(batches) == 3
+    first = [labels.tolist() for _, labels in batches]
+    second = [labels.tolist() for _, labels in batches]
+    assert [len(labels) for labels in first] == [4, 4, 2]
+    assert sorted(x for batch in first for x in batch) == list(range(10))
+    assert sorted(x for batch in second for x in batch) == list(range(10))
+    assert first != second
+    again = [labels.tolist() for _, labels in TensorBatches(x, y, 4, shuffle=True, seed=0)]
+    assert again == first
+    in_order = [labels.tolist() for _, labels in TensorBatches(x, y, 4)]
+    assert in_order == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
-def test_training_loop_names_mismatched_arguments():
-    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
-    model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="t_u_train and t_c_train must have the same length"):
-        training_loop(
-            10,
-            optim.SGD(model.parameters(), lr=1e-2),
-            model,
-            nn.MSELoss(),
-            t_u_train,
-            t_u_val,
-            t_c_train[:-1],
-            t_c_val,
-        )
+def test_tensor_batches_match_a_dataloader_in_the_same_order():
+    x, y = two_blobs()
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=False)
+    for (a_x, a_y), (b_x, b_y) in zip(TensorBatches(x, y, 16), loader, strict=True):
+        assert torch.equal(a_x, b_x) and torch.equal(a_y, b_y)
 
 
-def test_training_loop_rejects_zero_epochs():
-    model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="n_epochs must be an integer of at least 1, got 0"):
-        training_loop(
-            0, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), *temperature_like()
-        )
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((torch.zeros(3, 1), torch.zeros(2)), "same length, got 3 and 2"),
+        ((torch.zeros(3, 1), torch.zeros(3), 0), "batch_size must be an integer of at least 1"),
+        (([1, 2], torch.zeros(2)), "inputs must be a tensor"),
+    ],
+)
+def test_tensor_batches_name_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        TensorBatches(*arguments)
 
 
 # -- devices and seeding ------------------------------------------------------------------

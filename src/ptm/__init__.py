@@ -1,160 +1,108 @@
 """ptm: companion code for Deep Learning with PyTorch, chapters 6 and 7.
 
-Importing ptm does nothing but define names: no seeding, no downloads, no changes to
-matplotlib's global state. See the README for a map of the modules.
+The public names below are what a learner uses; everything else stays importable from its
+module (``ptm.training.fit``, ``ptm.classifier.shift_images``, ...). Each name is loaded
+from its module when first used, so ``import ptm`` is quick and does nothing else: no
+seeding, no downloads, no matplotlib settings. See the README for a map of the modules.
 """
 
-from ptm.activations import ACTIVATIONS, TanhUnit, neuron, plot_activations, plot_tanh_composition
-from ptm.checkpoint import Checkpoint, atomic_torch_save, load_checkpoint, save_checkpoint
-from ptm.cifar import (
-    CIFAR2_CLASS_NAMES,
-    CIFAR2_LABEL_MAP,
-    CIFAR10_MEAN,
-    CIFAR10_STD,
-    CLASS_NAMES,
-    CheckedCIFAR10,
-    Cifar2,
-    CifarCorruptedError,
-    CifarDataError,
-    CifarNotFoundError,
-    channel_stats,
-    cifar2_list,
-    cifar2_tensors,
-    cifar10_transform,
-    default_data_dir,
-    load_cifar2,
-    load_cifar10,
-    normalize_images,
-    unnormalize,
-)
-from ptm.classifier import (
-    accuracy,
-    accuracy_under_shift,
-    architecture_label,
-    book_deeper_classifier,
-    build_fc_classifier,
-    check_learning_rate,
-    confusion_matrix,
-    count_parameters,
-    describe_architecture,
-    make_loader,
-    misclassified,
-    naive_log_softmax,
-    predict,
-    shift_images,
-    softmax,
-    train_classifier,
-    train_per_sample,
-)
-from ptm.plots import (
-    plot_accuracy,
-    plot_class_examples,
-    plot_confusion_matrix,
-    plot_history,
-    plot_images,
-    plot_loss,
-    plot_misclassified,
-    plot_shift_accuracy,
-    show_image,
-)
-from ptm.standin import (
-    STANDIN_BANNER,
-    DataSource,
-    choose_data_source,
-    standin_data_dir,
-    write_standin_cifar10,
-)
-from ptm.temperature import (
-    TemperatureFit,
-    TemperatureSplit,
-    describe_parameters,
-    fit_temperature,
-    linear_model,
-    named_seq_model,
-    normalize,
-    plot_temperature_fit,
-    seq_model,
-    split_train_val,
-    temperature_data,
-)
-from ptm.training import History, TrainingDivergedWarning, fit, resolve_device, training_loop
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import Any
 
-__all__ = [
-    "ACTIVATIONS",
-    "CIFAR2_CLASS_NAMES",
-    "CIFAR2_LABEL_MAP",
-    "CIFAR10_MEAN",
-    "CIFAR10_STD",
-    "CLASS_NAMES",
-    "STANDIN_BANNER",
-    "CheckedCIFAR10",
-    "Checkpoint",
-    "Cifar2",
-    "CifarCorruptedError",
-    "CifarDataError",
-    "CifarNotFoundError",
-    "DataSource",
-    "History",
-    "TanhUnit",
-    "TemperatureFit",
-    "TemperatureSplit",
-    "TrainingDivergedWarning",
-    "accuracy",
-    "accuracy_under_shift",
-    "architecture_label",
-    "atomic_torch_save",
-    "book_deeper_classifier",
-    "build_fc_classifier",
-    "channel_stats",
-    "check_learning_rate",
-    "choose_data_source",
-    "cifar2_list",
-    "cifar2_tensors",
-    "cifar10_transform",
-    "confusion_matrix",
-    "count_parameters",
-    "default_data_dir",
-    "describe_architecture",
-    "describe_parameters",
-    "fit",
-    "fit_temperature",
-    "linear_model",
-    "load_checkpoint",
-    "load_cifar2",
-    "load_cifar10",
-    "make_loader",
-    "misclassified",
-    "naive_log_softmax",
-    "named_seq_model",
-    "neuron",
-    "normalize",
-    "normalize_images",
-    "plot_accuracy",
-    "plot_activations",
-    "plot_class_examples",
-    "plot_confusion_matrix",
-    "plot_history",
-    "plot_images",
-    "plot_loss",
-    "plot_misclassified",
-    "plot_shift_accuracy",
-    "plot_tanh_composition",
-    "plot_temperature_fit",
-    "predict",
-    "resolve_device",
-    "save_checkpoint",
-    "seq_model",
-    "shift_images",
-    "show_image",
-    "softmax",
-    "split_train_val",
-    "standin_data_dir",
-    "temperature_data",
-    "train_classifier",
-    "train_per_sample",
-    "training_loop",
-    "unnormalize",
-    "write_standin_cifar10",
-]
+__version__ = "0.2.0"
+
+_MODULE_OF = {
+    # §6.1 activations
+    "neuron": "activations",
+    "plot_activations": "activations",
+    "plot_tanh_composition": "activations",
+    # §6.2–6.3 the temperature problem
+    "temperature_data": "temperature",
+    "split_train_val": "temperature",
+    "TemperatureSplit": "temperature",
+    "build_linear_model": "temperature",
+    "build_seq_model": "temperature",
+    "build_named_seq_model": "temperature",
+    "plot_temperature_fit": "temperature",
+    # the notes' loops (§6.2.2, §7.2.6)
+    "training_loop": "lessons",
+    "per_sample_loop": "lessons",
+    "minibatch_loop": "lessons",
+    "accuracy_loop": "lessons",
+    # the engine
+    "History": "training",
+    "TensorBatches": "training",
+    "TrainingDivergedWarning": "training",
+    # §7.1–7.2.1 CIFAR-10 files and CIFAR-2 tensors
+    "CLASS_NAMES": "cifar_files",
+    "CifarDataError": "cifar_files",
+    "CifarNotFoundError": "cifar_files",
+    "CifarCorruptedError": "cifar_files",
+    "load_cifar10": "cifar_files",
+    "CIFAR10_MEAN": "cifar_tensors",
+    "CIFAR10_STD": "cifar_tensors",
+    "CIFAR2_CLASS_NAMES": "cifar_tensors",
+    "Cifar2": "cifar_tensors",
+    "channel_stats": "cifar_tensors",
+    "normalize_images": "cifar_tensors",
+    "cifar2_list": "cifar_tensors",
+    "load_cifar2": "cifar_tensors",
+    "DataSource": "standin",
+    "choose_data_source": "standin",
+    "write_standin_cifar10": "standin",
+    # §7.2.2–7.2.7 the classifier
+    "build_fc_classifier": "classifier",
+    "count_parameters": "classifier",
+    "softmax": "classifier",
+    "train_classifier": "classifier",
+    "predict": "classifier",
+    "accuracy": "classifier",
+    "confusion_matrix": "classifier",
+    "accuracy_under_shift": "classifier",
+    # figures
+    "plot_loss": "plots",
+    "plot_history": "plots",
+    "show_image": "plots",
+    "plot_images": "plots",
+    "plot_confusion_matrix": "plots",
+    "plot_misclassified": "plots",
+    "plot_shift_accuracy": "plots",
+    # the exercises
+    "run_experiments": "experiments",
+    "ExperimentResults": "experiments",
+    "CroppedBatches": "augment",
+    "load_wine": "wine",
+    # saving
+    "Checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "load_checkpoint": "checkpoint",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use."""
+    module_name = _MODULE_OF.get(name)
+    if module_name is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f"ptm.{name}")
+        raise AttributeError(f"module 'ptm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ptm.{module_name}"), name)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})
+
+
+_SUBMODULES = frozenset(
+    {
+        "activations", "temperature", "lessons", "training", "cifar_files", "cifar_tensors",
+        "standin", "classifier", "plots", "checkpoint", "files", "cli", "augment", "wine",
+        "experiments", "notebook_runner",
+    }
+)  # fmt: skip

@@ -8,16 +8,17 @@ the activation grid and the composition of tanh units of §6.1.6.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ptm.plots import figure_and_axes
+from ptm.plots import figure_and_axes, new_figure
 
 __all__ = [
     "ACTIVATIONS",
@@ -67,26 +68,38 @@ def neuron(
     return activation(torch.as_tensor(weight) * torch.as_tensor(x) + torch.as_tensor(bias))
 
 
-def plot_activations(x: Tensor | None = None, *, figsize: tuple[float, float] = (12, 6)) -> Figure:
-    """Draw the six activation functions of §6.1.4 as a 2×3 grid, one titled axes each.
+def plot_activations(
+    x: Tensor | None = None,
+    *,
+    axes: Sequence[Axes] | None = None,
+    figsize: tuple[float, float] = (12, 6),
+) -> Figure | Sequence[Axes]:
+    """Draw the six activation functions of DLwPT §6.1.4, one titled axes each.
 
     Args:
         x: the inputs to evaluate; 200 points over [-10, 10] by default.
-        figsize: the figure size in inches.
+        axes: six axes to draw into (then they are returned); by default a new 2×3 figure.
+        figsize: the size of a new figure in inches.
 
     Returns:
-        The Figure, with one axes per activation in the order of ``ACTIVATIONS``.
+        The Figure, with one axes per activation in the order of ``ACTIVATIONS``, or the
+        axes given.
     """
     if x is None:
         x = torch.linspace(-10, 10, 200)
-    figure = Figure(figsize=figsize, layout="constrained")
-    axes = figure.subplots(2, 3)
-    for ax, (name, activation) in zip(axes.flat, ACTIVATIONS.items(), strict=True):
+    figure = None
+    if axes is None:
+        figure = new_figure(figsize)
+        axes = figure.subplots(2, 3)
+    flat_axes = list(np.asarray(axes, dtype=object).flat)
+    if len(flat_axes) != len(ACTIVATIONS):
+        raise ValueError(f"axes must hold {len(ACTIVATIONS)} axes, got {len(flat_axes)}")
+    for ax, (name, activation) in zip(flat_axes, ACTIVATIONS.items(), strict=True):
         ax.plot(x.numpy(), activation(x).numpy())
         ax.set_title(name)
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.axvline(0, color="grey", linewidth=0.5)
-    return figure
+    return figure or axes
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,7 @@ SECOND_LAYER = {"C": TanhUnit(4.0, 1.0), "D": TanhUnit(-3.0, -1.5)}
 
 def plot_tanh_composition(
     x: Tensor | None = None, *, ax: Axes | None = None, figsize: tuple[float, float] = (12, 7)
-) -> Figure:
+) -> Figure | Axes:
     """Show how sums and compositions of tanh units build new shapes (DLwPT §6.1.6).
 
     Draws the identity, the first-layer units A and B and their sum, the second-layer
@@ -125,7 +138,7 @@ def plot_tanh_composition(
         figsize: the figure size in inches, for a new figure.
 
     Returns:
-        The Figure holding the axes with ten labelled curves.
+        A new Figure holding the axes with ten labelled curves, or ``ax`` when given.
     """
     if x is None:
         x = torch.linspace(-3, 3, 200)
@@ -151,4 +164,4 @@ def plot_tanh_composition(
     ax.set_title("Sums and compositions of tanh units (§6.1.6)")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_ylim(-2.5, 2.5)
-    return figure
+    return figure or ax

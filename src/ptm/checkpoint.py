@@ -8,10 +8,8 @@ where a good one was.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
-import tempfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,41 +18,13 @@ import torch
 from torch import nn
 
 from ptm.classifier import architecture_label, build_fc_classifier, describe_architecture
+from ptm.files import atomic_write
 from ptm.training import History
 
-__all__ = ["Checkpoint", "atomic_torch_save", "load_checkpoint", "save_checkpoint"]
+__all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 CHECKPOINT_FORMAT = "ptm-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save(obj, path)`` through a temporary file and a rename.
-
-    Either the old file or the complete new one is at ``path`` afterwards, never a
-    partial one. The parent folder is created if needed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes it owner-only
-        with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return path
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -89,6 +59,13 @@ class Checkpoint:
     architecture: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        trained = f"{len(self.history)} epochs" if self.history is not None else "no history"
+        return (
+            f"Checkpoint({architecture_label(self.architecture)} classifier, {trained}, "
+            f"settings {sorted(self.settings)})"
+        )
+
 
 def save_checkpoint(
     path: str | Path,
@@ -120,7 +97,7 @@ def save_checkpoint(
         "history": history.as_dict() if history is not None else None,
         "settings": dict(settings or {}),
     }
-    return atomic_torch_save(payload, path)
+    return atomic_write(path, lambda file: torch.save(payload, file))
 
 
 def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpoint:
@@ -142,9 +119,8 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpo
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # torch's terminal colours
+        first_line = text.splitlines()[0] if text else type(error).__name__
         raise ValueError(
             f"{path} is not a ptm checkpoint (torch could not read it: {first_line})"
         ) from None

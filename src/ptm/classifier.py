@@ -15,29 +15,25 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
-from ptm.training import Batches, History, fit, is_tensor_pair, resolve_device, seeded
+from ptm.training import Batches, History, fit, resolve_device, seeded
 
 __all__ = [
     "ACTIVATION_LAYERS",
     "accuracy",
     "accuracy_under_shift",
     "architecture_label",
-    "book_deeper_classifier",
     "build_fc_classifier",
     "check_learning_rate",
     "confusion_matrix",
     "count_parameters",
     "describe_architecture",
-    "make_loader",
     "misclassified",
-    "naive_log_softmax",
     "predict",
+    "probability_mse",
     "shift_images",
     "softmax",
     "train_classifier",
-    "train_per_sample",
 ]
 
 ACTIVATION_LAYERS: dict[str, type[nn.Module]] = {
@@ -52,7 +48,7 @@ IMAGE_FEATURES = 3 * 32 * 32  # a CIFAR image flattened
 
 
 def build_fc_classifier(
-    hidden_sizes: Sequence[int] = (512,),
+    hidden_sizes: int | Sequence[int] = (512,),
     *,
     in_features: int = IMAGE_FEATURES,
     n_classes: int = 2,
@@ -67,7 +63,8 @@ def build_fc_classifier(
     ``nn.Flatten`` lets it take N×3×32×32 images as they come.
 
     Args:
-        hidden_sizes: the width of each hidden layer, e.g. ``(1024, 512, 128)``.
+        hidden_sizes: the width of each hidden layer, e.g. ``(1024, 512, 128)`` for the
+            book's deeper network (with ``log_softmax=False``); one int is one layer.
         in_features: inputs per sample; 3,072 for a 3×32×32 image.
         n_classes: outputs; 2 for airplane vs bird.
         activation: ``"tanh"``, ``"relu"`` or ``"sigmoid"``, after each hidden layer.
@@ -83,6 +80,13 @@ def build_fc_classifier(
         raise ValueError(
             f"unknown activation {activation!r}: expected one of {sorted(ACTIVATION_LAYERS)}"
         )
+    if isinstance(hidden_sizes, int) and not isinstance(hidden_sizes, bool):
+        hidden_sizes = (hidden_sizes,)
+    if not isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, str):
+        raise ValueError(
+            f"hidden_sizes must be an int or a tuple of ints such as (1024, 512, 128), got "
+            f"{hidden_sizes!r}"
+        )
     sizes = [in_features, *hidden_sizes, n_classes]
     if any(isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in sizes):
         raise ValueError(f"layer sizes must be positive integers, got {sizes}")
@@ -95,12 +99,6 @@ def build_fc_classifier(
     if log_softmax:
         layers.append(nn.LogSoftmax(dim=1))
     return nn.Sequential(*layers)
-
-
-def book_deeper_classifier(seed: int | None = None) -> nn.Sequential:
-    """The book's deeper 3072 → 1024 → 512 → 128 → 2 network with raw outputs, for
-    ``nn.CrossEntropyLoss`` (DLwPT §7.2.6; 3,737,474 parameters)."""
-    return build_fc_classifier((1024, 512, 128), log_softmax=False, seed=seed)
 
 
 def describe_architecture(model: nn.Module) -> dict[str, Any]:
@@ -183,15 +181,6 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     return exponentials / exponentials.sum(dim=dim, keepdim=True)
 
 
-def naive_log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """``log(softmax(x))`` in two steps, the way that fails (DLwPT §7.2.5).
-
-    A probability that underflows to 0 becomes ``-inf``: on ``[[0., 104.]]`` this gives
-    ``[[-inf, 0.]]`` where ``nn.LogSoftmax(dim=1)`` gives ``[[-104., 0.]]``.
-    """
-    return torch.log(torch.softmax(x, dim=dim))
-
-
 # -- evaluation (§7.2.6) ---------------------------------------------------------------
 
 
@@ -199,6 +188,11 @@ def _check_images(model: nn.Module, images: Tensor, name: str = "images") -> Non
     if not isinstance(images, Tensor) or images.dim() < 2:
         shape = tuple(getattr(images, "shape", ()))
         raise ValueError(f"{name} must be a tensor of N samples, got shape {shape}")
+    if not images.is_floating_point():
+        raise ValueError(
+            f"{name} are {images.dtype}, but the model computes in floating point: convert "
+            "raw uint8 images with ptm.normalize_images(images) (or images.float() / 255)"
+        )
     first = _first_linear(model)
     features = math.prod(images.shape[1:])
     if first is not None and features != first.in_features:
@@ -326,47 +320,36 @@ def accuracy_under_shift(
 # -- training (§7.2.6) -------------------------------------------------------------------
 
 
-def make_loader(
-    dataset: Sequence[tuple[Tensor, int]],
-    batch_size: int = 64,
-    *,
-    shuffle: bool = True,
-    seed: int | None = None,
-) -> DataLoader:
-    """A DataLoader over the notes' list form of CIFAR-2, seeded for reproducible order (§7.2.6)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
-    if len(dataset) == 0:
-        raise ValueError("the dataset is empty: it holds no samples")
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
-
-
 def _check_data(model: nn.Module, data: Batches, name: str) -> None:
-    """Check shapes and labels up front, for tensor pairs and for loaders over a dataset."""
-    if is_tensor_pair(data):
+    """The classifier's own checks: image shape and dtype, label type and range."""
+    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
         images, labels = data
-        if len(images) == 0:
-            raise ValueError(f"{name} is empty: it holds no samples")
         _check_images(model, images, f"{name} images")
         _check_labels(model, torch.as_tensor(labels), f"{name} labels")
         return
     dataset = getattr(data, "dataset", None)
-    if dataset is None:
-        return
-    if len(dataset) == 0:
-        raise ValueError(f"{name} is empty: it holds no samples")
-    image, _ = dataset[0]
-    _check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
-    if isinstance(dataset, list):
-        _check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
+    if dataset is not None and len(dataset) > 0:
+        image, _ = dataset[0]
+        _check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
+        if isinstance(dataset, list):  # the notes' list form: every label is at hand
+            _check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
 
 
 def check_learning_rate(lr: float) -> float:
-    """Return ``lr`` if it is a number above 0, else raise a ValueError naming it."""
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
-        raise ValueError(f"lr must be a number above 0, got {lr!r}")
+    """Return ``lr`` if it is a finite number above 0, else raise a ValueError naming it."""
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < math.inf:
+        raise ValueError(f"lr must be a finite number above 0, e.g. 1e-2, got {lr!r}")
     return lr
+
+
+def probability_mse(outputs: Tensor, labels: Tensor) -> Tensor:
+    """Mean squared error of the predicted probabilities against one-hot targets (§7.2.5).
+
+    The loss the chapter 7 exercise compares with NLL. ``outputs`` are log-probabilities
+    (a model ending in LogSoftmax), so ``outputs.exp()`` are the probabilities.
+    """
+    targets = torch.nn.functional.one_hot(labels, outputs.shape[1]).to(outputs.dtype)
+    return torch.nn.functional.mse_loss(outputs.exp(), targets)
 
 
 def default_loss(model: nn.Module) -> nn.Module:
@@ -392,13 +375,16 @@ def train_classifier(
     seed: int | None = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
-    log_every: int | None = 1,
+    log_every: int | None = 10,
     log: Callable[[str], None] = print,
+    keep_best: bool = False,
 ) -> History:
     """Train a classifier with SGD on mini-batches, as the book does (DLwPT §7.2.6).
 
-    Defaults follow the book: batch 64, shuffled every epoch, SGD with lr 1e-2, NLLLoss
-    (CrossEntropyLoss for a model without LogSoftmax), 100 epochs.
+    The engine (`ptm.training.fit`) under the same recipe as the notebook's
+    `ptm.minibatch_loop`: batch 64, shuffled every epoch, SGD with lr 1e-2, NLLLoss
+    (CrossEntropyLoss for a model without LogSoftmax), 100 epochs; plus accuracy,
+    validation, a progress bar and a line every ``log_every`` epochs.
 
     Args:
         model: e.g. ``build_fc_classifier()``; trained in place.
@@ -413,28 +399,30 @@ def train_classifier(
         seed: seeds the shuffling of tensor data.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ...
         progress: a progress bar over epochs; False turns it off.
-        log_every: one summary line every this many epochs (and at epoch 1); None: none.
-        log: where summary lines go.
+        log_every: a line at epoch 1 and every this many epochs (1: every epoch, as the
+            notes print; None: none).
+        log: where those lines go.
+        keep_best: end with the weights of the epoch with the best validation accuracy.
 
     Returns:
         The History: per epoch the mean training loss, training accuracy, validation
         loss and accuracy, and seconds.
 
     Raises:
-        ValueError: lr <= 0, batch size < 1, images of the wrong shape for the model,
-            labels outside the model's classes, empty data, an unknown device.
+        ValueError: lr not above 0, batch size below 1, images of the wrong shape or
+            dtype for the model, labels outside the model's classes, empty data, an
+            unknown device.
+        KeyboardInterrupt: on Ctrl-C, with the History so far as ``error.history``.
     """
     check_learning_rate(lr)
     _check_data(model, train_data, "training data")
     if val_data is not None:
         _check_data(model, val_data, "validation data")
-    device = resolve_device(device)
-    model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    device = device if isinstance(device, torch.device) else resolve_device(device)
     return fit(
         model,
         loss_fn if loss_fn is not None else default_loss(model),
-        optimizer,
+        torch.optim.SGD(model.parameters(), lr=lr),
         train_data,
         val_data,
         n_epochs=n_epochs,
@@ -446,30 +434,5 @@ def train_classifier(
         log_every=log_every,
         log=log,
         progress=progress,
-    )
-
-
-def train_per_sample(
-    model: nn.Module,
-    train_data: Batches,
-    val_data: Batches | None = None,
-    *,
-    n_epochs: int = 1,
-    lr: float = 1e-2,
-    **options: Any,
-) -> History:
-    """The notes' first loop: one image per optimizer step (DLwPT §7.2.6).
-
-    Every step follows the gradient of a single sample, so progress is noisy and each
-    epoch takes as many steps as there are images; compare its ``history.seconds``
-    with a mini-batch epoch. One epoch by default. Other options as `train_classifier`.
-    """
-    loader_batch_size = getattr(train_data, "batch_size", 1)
-    if not is_tensor_pair(train_data) and loader_batch_size != 1:
-        raise ValueError(
-            f"train_per_sample needs one image per step, but the DataLoader gives batches of "
-            f"{loader_batch_size}: make it with batch_size=1"
-        )
-    return train_classifier(
-        model, train_data, val_data, n_epochs=n_epochs, batch_size=1, lr=lr, **options
+        keep_best=keep_best,
     )

@@ -1,57 +1,71 @@
-"""The ``ptm`` command: train, fit, report, draw and run the notebooks.
+"""The ptm command: train, fit, report, draw and run the notebooks.
 
     ptm train        train the CIFAR-2 classifier (DLwPT §7.2.6)
     ptm temperature  fit the temperature model (DLwPT §6.2–§6.3)
-    ptm env          versions, device and data found
+    ptm env          versions, device and where the data is
     ptm figures      regenerate the chapter 6 figures shown in the README
-    ptm notebooks    execute the chapter notebooks (the main job, ``make run``)
+    ptm notebooks    execute the chapter notebooks (the main job, make run)
+    ptm copy-notebooks  copy the notebooks into a folder of your own to work in
 
 Errors end the command with a one-line message and exit status 2, not a traceback
-(``ptm --traceback ...`` shows it); ``ptm notebooks`` exits 1 when a notebook fails.
+(ptm --traceback ... shows it); ptm notebooks exits 1 when a notebook fails. Commands
+import torch and matplotlib only when they run, so ptm --help answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+import re
+import shutil
 import sys
 import warnings
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from ptm import classifier, plots, temperature
-from ptm.activations import plot_activations, plot_tanh_composition
-from ptm.checkpoint import save_checkpoint
-from ptm.cifar import (
-    ARCHIVE_NAME,
-    BATCHES_FOLDER,
-    CifarDataError,
-    default_data_dir,
-    load_cifar2,
-    load_cifar10,
-    project_root,
-)
-from ptm.standin import choose_data_source
-from ptm.training import TrainingDivergedWarning, resolve_device
+__all__ = ["build_parser", "chapter6_figures", "main"]
 
-__all__ = ["main"]
+DISTRIBUTION = "ptm-dlwpt"  # the name on the package index; the import name is ptm
 
 
 class UsageError(Exception):
-    """A bad command-line value, reported in one line."""
+    """A bad command-line value or a failed run, reported in one line."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
+def positive_integer(text: str) -> int:
+    """argparse type: an integer of at least 1, with an error in plain words."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number such as 10, got {text!r}"
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
     return value
 
 
+def number(text: str) -> float:
+    """argparse type: a number such as 1e-2, with an error in plain words."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 1e-2, got {text!r}") from None
+
+
 def _train(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)  # check the settings before any download
+    from ptm import classifier
+    from ptm.checkpoint import save_checkpoint
+    from ptm.cifar_tensors import load_cifar2
+    from ptm.standin import choose_data_source
+    from ptm.training import resolve_device
+
+    device = resolve_device(args.device)  # check every setting before any download or epoch
     classifier.check_learning_rate(args.lr)
+    save_path = _check_save_path(args.save) if args.save else None
     source = choose_data_source(
         args.data_dir,
         use_standin=args.smoke or args.standin,
@@ -60,60 +74,79 @@ def _train(args: argparse.Namespace) -> int:
     print(source.banner)
     n_epochs = args.epochs if args.epochs is not None else (3 if args.smoke else 100)
     cifar2 = load_cifar2(source.data_dir)
-    model = classifier.build_fc_classifier(args.hidden, seed=args.seed)
+    model = classifier.build_fc_classifier(args.hidden_sizes, seed=args.seed)
     print(
         f"model {classifier.architecture_label(model)} "
         f"({classifier.count_parameters(model):,} parameters) on {device}, "
         f"{len(cifar2.train_labels):,} training and {len(cifar2.val_labels):,} validation images"
     )
-    history = classifier.train_classifier(
-        model,
-        cifar2.train,
-        cifar2.val,
-        n_epochs=n_epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        device=device,
-        progress=not args.no_progress,
-        log_every=args.log_every,
-    )
+    settings = {
+        "n_epochs": n_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+        "mean": list(cifar2.mean), "std": list(cifar2.std),
+        "data": "synthetic stand-in" if source.synthetic else "CIFAR-10",
+    }  # fmt: skip
+    try:
+        history = classifier.train_classifier(
+            model, cifar2.train, cifar2.val, n_epochs=n_epochs, batch_size=args.batch_size,
+            lr=args.lr, seed=args.seed, device=device, progress=not args.no_progress,
+            log_every=args.log_every,
+        )  # fmt: skip
+    except KeyboardInterrupt as interrupt:
+        history = getattr(interrupt, "history", None)
+        if save_path is not None and history is not None and len(history):
+            settings["n_epochs_completed"] = len(history)
+            save_checkpoint(save_path, model, history, settings)
+            print(f"interrupted after {len(history)} epochs: saved {save_path}", file=sys.stderr)
+        raise
     if history.diverged:
         raise UsageError(history.stop_reason)
     train_accuracy = classifier.accuracy(model, *cifar2.train)
     val_accuracy = classifier.accuracy(model, *cifar2.val)
-    if args.save:
-        settings = {
-            "n_epochs": n_epochs,
-            "batch_size": args.batch_size,
-            "lr": args.lr,
-            "seed": args.seed,
-            "mean": list(cifar2.mean),
-            "std": list(cifar2.std),
-            "data": "synthetic stand-in" if source.synthetic else "CIFAR-10",
-        }
-        path = save_checkpoint(args.save, model, history, settings)
-        print(f"saved {path}")
+    if save_path is not None:
+        print(f"saved {save_checkpoint(save_path, model, history, settings)}")
     print(f"train_accuracy={train_accuracy:.4f} val_accuracy={val_accuracy:.4f}")
     return 0
 
 
+def _check_save_path(text: str) -> Path:
+    """The --save path, checked before training: its folder must be (or become) writable."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--save {text} is a folder: give a file name, e.g. {path / 'model.pt'}")
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("/"))
+    if not folder.is_dir():
+        raise UsageError(f"--save {text}: {folder} is a file, so no folder can be made there")
+    import os
+
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--save {text}: the folder {folder} is not writable")
+    return path
+
+
 def _temperature(args: argparse.Namespace) -> int:
-    result = temperature.fit_temperature(
-        args.model,
-        n_epochs=args.epochs,
-        lr=args.lr,
-        n_hidden=args.hidden,
-        seed=args.seed,
-        log_every=args.log_every,
-    )
-    if result.history.diverged:
-        raise UsageError(result.history.stop_reason)
-    for name, shape in temperature.describe_parameters(result.model):
-        print(f"{name} {shape}")
-    last = result.history.last()
+    from ptm.temperature import fit_temperature
+
+    result = fit_temperature(
+        args.model, n_epochs=args.epochs, lr=args.lr, hidden_size=args.hidden_size,
+        seed=args.seed, log_every=args.log_every,
+    )  # fmt: skip
+    history = result.history
+    bad = [epoch for epoch, loss in zip(history.epochs, history.train_loss, strict=True)
+           if not _finite(loss)]  # fmt: skip
+    if bad:
+        raise UsageError(
+            f"the training loss became inf or NaN at epoch {bad[0]} (lr {args.lr}): try a "
+            "smaller learning rate"
+        )
+    last = history.last()
+    for name, parameter in result.model.named_parameters():
+        print(f"{name} {tuple(parameter.shape)}")
     print(f"train_loss={last['train_loss']:.4f} val_loss={last['val_loss']:.4f}")
     return 0
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
 
 
 def _version(package: str) -> str:
@@ -126,14 +159,27 @@ def _version(package: str) -> str:
 def _env(args: argparse.Namespace) -> int:
     import torch
 
+    from ptm.cifar_files import (
+        ARCHIVE_NAME,
+        BATCHES_FOLDER,
+        CIFAR10_URL,
+        CifarDataError,
+        data_dir_rule,
+        load_cifar10,
+    )
+    from ptm.training import resolve_device
+
     print(f"python       {platform.python_version()} ({sys.executable})")
-    for package in ("ptm", "torch", "torchvision", "numpy", "matplotlib", "tqdm", "ipywidgets"):
+    print(f"ptm          {_ptm_version()}")
+    for package in ("torch", "torchvision", "numpy", "matplotlib", "tqdm", "ipywidgets"):
         print(f"{package:<12} {_version(package)}")
     print(f"platform     {platform.platform()}")
     print(f"threads      {torch.get_num_threads()}")
     print(f"cuda         {'available' if torch.cuda.is_available() else 'not available'}")
     print(f"device       {resolve_device('auto')} (for device='auto')")
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    data_dir, rule = (
+        (Path(args.data_dir), "given by --data-dir") if args.data_dir else data_dir_rule()
+    )
     if (data_dir / BATCHES_FOLDER).is_dir():
         try:
             dataset = load_cifar10(False, data_dir, download=False)
@@ -143,37 +189,91 @@ def _env(args: argparse.Namespace) -> int:
     elif (data_dir / ARCHIVE_NAME).is_file():
         found = f"{ARCHIVE_NAME} present, unpacked on first load"
     else:
-        found = "not found (downloaded on first load, or see data-unversioned/README.md)"
-    print(f"data dir     {data_dir}")
+        found = (
+            f"not found: downloaded on first load; offline, copy {CIFAR10_URL.rsplit('/', 1)[1]} "
+            f"from {CIFAR10_URL} into the data dir"
+        )
+    print(f"data dir     {data_dir} ({rule})")
     print(f"data         {found}")
     return 0
 
 
-def _figures(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    linear = temperature.fit_temperature("linear", seed=0, log_every=None)
-    network = temperature.fit_temperature("network", seed=0, log_every=None)
+def _ptm_version() -> str:
+    import ptm
+
+    return ptm.__version__
+
+
+def chapter6_figures() -> dict[str, Any]:
+    """The README's chapter 6 figures, by file name, drawn from the notebook's own code."""
+    from ptm import plots, temperature
+    from ptm.activations import plot_activations, plot_tanh_composition
+
+    linear = temperature.fit_temperature("linear", log_every=None)
+    network = temperature.fit_temperature("network", log_every=None)
+    calm = temperature.fit_temperature("network", lr=5e-4, n_epochs=10_000, log_every=None)
     t_c, t_u = temperature.temperature_data()
-    figures = {
+    losses = plots.new_figure((12, 4))
+    left, right = losses.subplots(1, 2, sharey=True)
+    plots.plot_loss(network.history, log_scale=True, ax=left)
+    left.set_title("lr 1e-3, 5,000 epochs (the book's)")
+    plots.plot_loss(calm.history, log_scale=True, ax=right)
+    right.set_title("lr 5e-4, 10,000 epochs")
+    return {
         "activations.png": plot_activations(),
         "tanh_composition.png": plot_tanh_composition(),
         "temperature_fit.png": temperature.plot_temperature_fit(network.model, t_u, t_c),
-        "temperature_loss.png": plots.plot_loss(network.history, log_scale=True),
+        "temperature_loss.png": losses,
         "temperature_linear_loss.png": plots.plot_loss(linear.history, log_scale=True),
     }
-    for name, figure in figures.items():
+
+
+FIGURE_DATA = "figure_data.json"
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from ptm.plots import figure_data
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = {}
+    for name, figure in chapter6_figures().items():
         figure.savefig(out / name, dpi=90)
+        data[name] = figure_data(figure)
         print(out / name)
+    (out / FIGURE_DATA).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(out / FIGURE_DATA)
     return 0
 
 
-def _notebooks(args: argparse.Namespace) -> int:
-    from ptm.notebook_runner import execute_notebook, find_notebooks, notebook_data_need
+def _require_notebook_extra() -> None:
+    try:
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+    except ModuleNotFoundError as error:
+        raise UsageError(
+            f"running notebooks needs the notebooks extra ({error.name} is missing): "
+            f"pip install '{DISTRIBUTION}[notebooks]'"
+        ) from None
 
-    notebooks = find_notebooks(args.folder)
+
+def _notebooks(args: argparse.Namespace) -> int:
+    _require_notebook_extra()
+    from ptm.notebook_runner import execute_notebook, find_notebooks, notebook_data_need
+    from ptm.standin import choose_data_source
+
+    folder = Path(args.folder) if args.folder else default_notebook_folder()
+    notebooks = find_notebooks(folder)
+    if args.names:
+        unknown = sorted(set(args.names) - {path.stem for path in notebooks})
+        if unknown:
+            raise UsageError(
+                f"no notebook {unknown[0]!r} in {folder}: choose from "
+                f"{', '.join(path.stem for path in notebooks)}"
+            )
+        notebooks = [path for path in notebooks if path.stem in args.names]
     if not notebooks:
-        raise UsageError(f"no notebooks found in {args.folder}")
+        raise UsageError(f"no notebooks found in {folder}")
     results = []
     for path in notebooks:
         env = {"PTM_PROGRESS": "0"}  # progress widgets would be frozen at 0 % in the saved copy
@@ -191,81 +291,147 @@ def _notebooks(args: argparse.Namespace) -> int:
             else:
                 data = f"CIFAR-10 from {source.data_dir}"
         print(f"running {path.name} ...", flush=True)
-        result = execute_notebook(path, out_dir=args.out, env=env, data=data, timeout=args.timeout)
-        results.append(result)
+        results.append(
+            execute_notebook(path, out_dir=args.out, env=env, data=data, timeout=args.timeout)
+        )
     print()
     for result in results:
         print(result.summary())
-    print(f"executed notebooks and HTML: {args.out}")
+    print(f"executed notebooks and HTML: {Path(args.out).resolve()}")
     return 0 if all(result.ok for result in results) else 1
+
+
+def default_notebook_folder() -> Path:
+    """The checkout's ``notebooks/`` when ptm runs from one, else the installed copies."""
+    from ptm.cifar_files import checkout_root
+
+    root = checkout_root()
+    if root is not None and (root / "notebooks").is_dir():
+        return root / "notebooks"
+    return Path(__file__).resolve().parent / "notebooks"
+
+
+def _copy_notebooks(args: argparse.Namespace) -> int:
+    from ptm.notebook_runner import find_notebooks
+
+    target = Path(args.folder).expanduser()
+    notebooks = find_notebooks(default_notebook_folder())
+    if not notebooks:
+        raise UsageError(f"no notebooks found in {default_notebook_folder()}")
+    existing = [target / path.name for path in notebooks if (target / path.name).exists()]
+    if existing and not args.overwrite:
+        raise UsageError(
+            f"{existing[0]} already exists: ptm does not overwrite your work (use --overwrite)"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for path in notebooks:
+        shutil.copyfile(path, target / path.name)
+        print(target / path.name)
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, naming the problem and where to read more."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = message.replace("argument ", "").replace(
+            "COMMAND: invalid choice", "unknown command"
+        )
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults (where there is one) and keeps the description's lines as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.help is None:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ptm`` command."""
-    root = project_root() or Path.cwd()
-    parser = argparse.ArgumentParser(prog="ptm", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ptm", description=__doc__, formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ptm {_ptm_version()}")
     parser.add_argument("--traceback", action="store_true", help="show full tracebacks of errors")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train the CIFAR-2 classifier (§7.2.6)")
-    train.add_argument("--epochs", type=_positive_int, help="default 100 (3 with --smoke)")
-    train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--lr", type=float, default=1e-2)
-    train.add_argument(
-        "--hidden",
-        type=_positive_int,
-        nargs="+",
-        default=[512],
-        help="hidden layer sizes, e.g. --hidden 1024 512 128",
-    )
-    train.add_argument("--seed", type=int, default=0)
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=_HelpFormatter
+        )
+
+    train = command("train", "train the CIFAR-2 classifier (§7.2.6)")
+    train.add_argument("--epochs", type=positive_integer, help="default 100 (3 with --smoke)")
+    train.add_argument("--batch-size", type=positive_integer, default=64, help="images per step")
+    train.add_argument("--lr", type=number, default=1e-2, help="learning rate")
+    train.add_argument("--hidden-sizes", type=positive_integer, nargs="+", default=[512],
+                       help="hidden layer sizes, e.g. --hidden-sizes 1024 512 128")  # fmt: skip
+    train.add_argument("--seed", type=int, default=0, help="seeds the weights and the order")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    train.add_argument("--data-dir", help="folder holding cifar-10-batches-py/")
     train.add_argument(
-        "--smoke",
-        action="store_true",
-        help="a quick run on the small synthetic stand-in (3 epochs)",
+        "--data-dir", help="folder holding cifar-10-batches-py/ (default: see ptm env)"
     )
-    train.add_argument(
-        "--standin",
-        action="store_true",
-        help="use the larger synthetic stand-in instead of CIFAR-10",
-    )
+    train.add_argument("--smoke", action="store_true", help="a quick run on the small stand-in")
+    train.add_argument("--standin", action="store_true", help="the larger stand-in, not CIFAR-10")
     train.add_argument("--save", metavar="PATH", help="save a checkpoint there")
-    train.add_argument("--log-every", type=_positive_int, default=10)
+    train.add_argument(
+        "--log-every", type=positive_integer, default=10, help="a line every K epochs"
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
-    temp = commands.add_parser("temperature", help="fit the temperature model (§6.2–§6.3)")
-    temp.add_argument("--model", choices=sorted(temperature.MODEL_BUILDERS), default="network")
-    temp.add_argument("--epochs", type=_positive_int, help="default 3000 (linear), 5000 (network)")
-    temp.add_argument("--lr", type=float, help="default 1e-2 (linear), 1e-3 (network)")
-    temp.add_argument("--hidden", type=_positive_int, default=13)
-    temp.add_argument("--seed", type=int, default=0)
-    temp.add_argument("--log-every", type=_positive_int, default=1000)
+    temp = command("temperature", "fit the temperature model (§6.2–§6.3)")
+    temp.add_argument("--model", choices=["linear", "network"], default="network")
+    temp.add_argument(
+        "--epochs", type=positive_integer, help="default 3000 (linear), 5000 (network)"
+    )
+    temp.add_argument("--lr", type=number, help="default 1e-2 (linear), 1e-3 (network)")
+    temp.add_argument("--hidden-size", type=positive_integer, default=8, help="hidden units")
+    temp.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
+    temp.add_argument(
+        "--log-every", type=positive_integer, default=1000, help="a line every K epochs"
+    )
     temp.set_defaults(run=_temperature)
 
-    env = commands.add_parser("env", help="versions, device and data found")
+    env = command("env", "versions, device and where the data is")
     env.add_argument("--data-dir", help="folder holding cifar-10-batches-py/")
     env.set_defaults(run=_env)
 
-    figures = commands.add_parser("figures", help="regenerate the README's chapter 6 figures")
-    figures.add_argument("--out", default=str(root / "docs" / "figures"))
+    figures = command("figures", "regenerate the README's chapter 6 figures")
+    figures.add_argument("--out", default="docs/figures", help="folder for the PNG files")
     figures.set_defaults(run=_figures)
 
-    notebooks = commands.add_parser("notebooks", help="execute the chapter notebooks")
-    notebooks.add_argument("--folder", default=str(root / "notebooks"))
-    notebooks.add_argument("--out", default=str(root / "build" / "notebooks"))
+    notebooks = command("notebooks", "execute the chapter notebooks")
+    notebooks.add_argument("names", nargs="*", help="only these, e.g. chapter6_exercises")
+    notebooks.add_argument("--folder", help="default: the checkout's notebooks/, else ptm's copies")
+    notebooks.add_argument("--out", default="build/notebooks", help="where executed copies go")
     notebooks.add_argument("--smoke", action="store_true", help="stand-in data, few epochs")
-    notebooks.add_argument("--timeout", type=_positive_int, default=1800, help="seconds per cell")
+    notebooks.add_argument(
+        "--timeout", type=positive_integer, default=1800, help="seconds per cell"
+    )
     notebooks.set_defaults(run=_notebooks)
+
+    copy = command("copy-notebooks", "copy the notebooks into a folder to work in")
+    copy.add_argument("folder", help="where to put them, e.g. ~/ptm-notebooks")
+    copy.add_argument("--overwrite", action="store_true", help="replace existing copies")
+    copy.set_defaults(run=_copy_notebooks)
     return parser
+
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ptm`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
+        from ptm.training import TrainingDivergedWarning
+
         with warnings.catch_warnings():
             # a diverged run is reported below as a one-line error
             warnings.simplefilter("ignore", TrainingDivergedWarning)
@@ -276,9 +442,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if args.traceback:
             raise
+        from ptm.cifar_files import CifarDataError
+
         expected = (UsageError, CifarDataError, ValueError, FileNotFoundError)
         kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
-        message = " ".join(str(error).split()) or type(error).__name__
+        message = " ".join(_ESCAPES.sub("", str(error)).split()) or type(error).__name__
         print(f"ptm: error: {kind}{message}", file=sys.stderr)
         return 2
 

@@ -1,15 +1,19 @@
 """Figures shared by both chapters: training curves, images, confusion and shift (DLwPT §6–§7).
 
-Every function takes results that already exist (a History, images, a matrix) and
-returns a `matplotlib.figure.Figure`; none of them trains or loads anything. Figures are
-made without pyplot, so nothing piles up in pyplot's global list of open figures; in
-Jupyter a returned Figure shows when it is the last value of a cell.
+Every function takes results that already exist (a History, images, a matrix) and draws
+them; none of them trains or loads anything. Without ``ax=`` a function makes its own
+figure and returns it: a `PtmFigure`, which shows itself once as a picture when it ends a
+notebook cell, in any front end, with or without ``%matplotlib inline`` (it is made without
+pyplot, so pyplot never shows it a second time). With ``ax=`` (or ``axes=`` for grids) the
+caller owns the figure: the function draws into it and returns the Axes, as seaborn and
+pandas do, so the caller's figure shows once.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,10 +25,12 @@ if TYPE_CHECKING:
     from ptm.training import History
 
 __all__ = [
+    "PtmFigure",
     "figure_and_axes",
+    "figure_data",
     "image_for_display",
+    "new_figure",
     "plot_accuracy",
-    "plot_class_examples",
     "plot_confusion_matrix",
     "plot_history",
     "plot_images",
@@ -37,13 +43,41 @@ __all__ = [
 Stats = Sequence[float]
 
 
-def figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """Use the caller's axes, or make a new Figure with one axes of ``figsize``."""
+class PtmFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG when it ends a notebook cell."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def new_figure(figsize: tuple[float, float]) -> PtmFigure:
+    """A new `PtmFigure` of ``figsize`` inches, laid out without overlaps."""
+    return PtmFigure(figsize=figsize, layout="constrained")
+
+
+def figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | None, Axes]:
+    """``(None, ax)`` for the caller's axes, else a new figure with one axes of ``figsize``."""
     if ax is not None:
-        parent = ax.figure  # a Figure, or a SubFigure whose .figure is the root Figure
-        return getattr(parent, "figure", None) or parent, ax
-    figure = Figure(figsize=figsize, layout="constrained")
+        return None, ax
+    figure = new_figure(figsize)
     return figure, figure.subplots()
+
+
+def figure_data(figure: Figure) -> list[dict[str, Any]]:
+    """What a figure shows, as plain numbers: per axes its title and each line's label and
+    y values (rounded to 6 significant digits), to compare figures without their pixels."""
+    return [
+        {
+            "title": ax.get_title(),
+            "lines": [
+                {"label": line.get_label(), "y": [float(f"{y:.6g}") for y in line.get_ydata()]}
+                for line in ax.get_lines()
+            ],
+        }
+        for ax in figure.axes
+    ]
 
 
 def plot_loss(
@@ -52,8 +86,10 @@ def plot_loss(
     ax: Axes | None = None,
     log_scale: bool = False,
     figsize: tuple[float, float] = (6, 4),
-) -> Figure:
-    """Training (and validation) loss against epoch (DLwPT §6.2.2, §7.2.6)."""
+) -> Figure | Axes:
+    """Training (and validation) loss against epoch (DLwPT §6.2.2, §7.2.6).
+
+    Returns a new figure, or the Axes when ``ax`` is given (see the module's notes)."""
     figure, ax = figure_and_axes(ax, figsize)
     ax.plot(history.epochs, history.train_loss, label="training loss")
     if history.val_loss:
@@ -63,13 +99,13 @@ def plot_loss(
     if log_scale:
         ax.set_yscale("log")
     ax.legend()
-    return figure
+    return figure or ax
 
 
 def plot_accuracy(
     history: History, *, ax: Axes | None = None, figsize: tuple[float, float] = (6, 4)
-) -> Figure:
-    """Training and validation accuracy against epoch (DLwPT §7.2.6).
+) -> Figure | Axes:
+    """Training and validation accuracy against epoch (DLwPT §7.2.6); the Axes with ``ax``.
 
     Raises:
         ValueError: the history holds no accuracy (train with ``track_accuracy=True``).
@@ -84,18 +120,32 @@ def plot_accuracy(
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.legend()
-    return figure
+    return figure or ax
 
 
-def plot_history(history: History, *, log_scale: bool = False) -> Figure:
-    """Loss curves, and beside them accuracy curves when the history has accuracy (§7.2.6)."""
+def plot_history(
+    history: History, *, log_scale: bool = False, axes: Sequence[Axes] | None = None
+) -> Figure | Sequence[Axes]:
+    """Loss curves, and beside them accuracy curves when the history has accuracy (§7.2.6).
+
+    Args:
+        history: a History, e.g. from `train_classifier`.
+        log_scale: draw the loss on a log scale.
+        axes: two axes (loss, accuracy) to draw into, or one when there is no accuracy;
+            then they are returned instead of a new figure.
+    """
     with_accuracy = bool(history.train_accuracy)
-    figure = Figure(figsize=(12 if with_accuracy else 6, 4), layout="constrained")
-    axes = figure.subplots(1, 2 if with_accuracy else 1, squeeze=False)[0]
+    n_panels = 2 if with_accuracy else 1
+    figure = None
+    if axes is None:
+        figure = new_figure((12 if with_accuracy else 6, 4))
+        axes = figure.subplots(1, n_panels, squeeze=False)[0]
+    elif len(axes) < n_panels:
+        raise ValueError(f"axes must hold {n_panels} axes for this history, got {len(axes)}")
     plot_loss(history, ax=axes[0], log_scale=log_scale)
     if with_accuracy:
         plot_accuracy(history, ax=axes[1])
-    return figure
+    return figure or axes
 
 
 def image_for_display(
@@ -113,16 +163,23 @@ def image_for_display(
         image = np.asarray(image)
     if isinstance(image, np.ndarray) and image.dtype == np.uint8:
         return image.astype(np.float32) / 255.0
+    if isinstance(image, np.ndarray):
+        image = torch.from_numpy(np.ascontiguousarray(image))
     if not isinstance(image, Tensor) or image.dim() != 3:
         shape = tuple(getattr(image, "shape", ()))
-        raise ValueError(f"expected a C×H×W image tensor, got {type(image).__name__} {shape}")
+        raise ValueError(
+            f"image must be one C×H×W (or H×W×C) image, got {type(image).__name__} of shape "
+            f"{shape}: for a batch, pass images[0] or use plot_images"
+        )
+    if image.shape[0] not in (1, 3, 4) and image.shape[-1] in (1, 3, 4):
+        image = image.permute(2, 0, 1)  # channels last, as matplotlib keeps them
     if image.dtype == torch.uint8:  # e.g. from torchvision.io.read_image
         image = image.float() / 255.0
     image = image.detach().cpu().float()
     if (mean is None) != (std is None):
         raise ValueError("give both mean and std to un-normalise, or neither")
     if mean is not None:
-        from ptm.cifar import unnormalize
+        from ptm.cifar_tensors import unnormalize
 
         image = unnormalize(image, mean, std)
     # round-off can leave values a hair outside [0, 1]; imshow would warn about clipping them
@@ -137,23 +194,25 @@ def show_image(
     title: str | None = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] = (3, 3),
-) -> Figure:
+) -> Figure | Axes:
     """Show one image; a normalised tensor is un-normalised first (DLwPT §7.1.3–§7.1.4).
 
     Args:
-        image: a C×H×W tensor or an H×W×C uint8 array.
+        image: a C×H×W tensor (or H×W×C, as matplotlib keeps images), an H×W×C uint8
+            array or a PIL image.
         mean, std: the statistics it was normalised with (e.g. ``CIFAR10_MEAN``,
             ``CIFAR10_STD``); None for an image already in [0, 1].
         title: an optional title.
-        ax: an axes to draw into; a new figure is made when omitted.
+        ax: an axes to draw into (then it is returned); a new figure is made when omitted.
     """
+    pixels = image_for_display(image, mean, std)
     figure, ax = figure_and_axes(ax, figsize)
-    ax.imshow(image_for_display(image, mean, std))
+    ax.imshow(pixels)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
         ax.set_title(title)
-    return figure
+    return figure or ax
 
 
 def plot_images(
@@ -164,52 +223,40 @@ def plot_images(
     std: Stats | None = None,
     n_columns: int = 5,
     image_size: float = 1.8,
-) -> Figure:
-    """A grid of images with optional titles, un-normalised as `show_image` does (§7.1.3)."""
+    axes: Sequence[Axes] | None = None,
+) -> Figure | Sequence[Axes]:
+    """A grid of images with optional titles, un-normalised as `show_image` does (§7.1.3).
+
+    Args:
+        images: a sequence (or a batch tensor) of images, as `show_image` takes them.
+        titles: one title per image, or None.
+        mean, std: the normalisation to undo, or None.
+        n_columns: images per row of a new figure.
+        image_size: inches per image of a new figure.
+        axes: at least as many axes as images to draw into (then they are returned);
+            spare axes are hidden.
+    """
     n_images = len(images)
     if n_images == 0:
-        raise ValueError("no images to plot")
+        raise ValueError("images is empty: there is nothing to plot")
     if titles is not None and len(titles) != n_images:
         raise ValueError(f"got {n_images} images but {len(titles)} titles")
-    n_columns = min(n_columns, n_images)
-    n_rows = -(-n_images // n_columns)
-    figure = Figure(
-        figsize=(image_size * n_columns, image_size * n_rows + 0.3), layout="constrained"
-    )
-    axes = figure.subplots(n_rows, n_columns, squeeze=False)
-    for index, ax in enumerate(axes.flat):
+    figure = None
+    if axes is None:
+        n_columns = min(n_columns, n_images)
+        n_rows = -(-n_images // n_columns)
+        figure = new_figure((image_size * n_columns, image_size * n_rows + 0.3))
+        flat_axes = list(figure.subplots(n_rows, n_columns, squeeze=False).flat)
+    else:
+        flat_axes = list(np.asarray(axes, dtype=object).flat)
+        if len(flat_axes) < n_images:
+            raise ValueError(f"axes must hold at least {n_images} axes, got {len(flat_axes)}")
+    for index, ax in enumerate(flat_axes):
         if index < n_images:
             show_image(images[index], mean, std, title=titles[index] if titles else None, ax=ax)
         else:
             ax.set_axis_off()
-    return figure
-
-
-def plot_class_examples(
-    images: np.ndarray | Tensor, labels: Sequence[int] | Tensor, class_names: Sequence[str]
-) -> Figure:
-    """One example image per class, in a grid titled with the class names (DLwPT §7.1.1).
-
-    Args:
-        images: raw images, N×H×W×C uint8 (``CIFAR10.data``) or N×C×H×W tensors in [0, 1].
-        labels: the class index of each image.
-        class_names: names indexed by class, e.g. ``CLASS_NAMES``.
-
-    Raises:
-        ValueError: a class has no example among the images.
-    """
-    labels = torch.as_tensor(labels)
-    examples, missing = [], []
-    for class_index, name in enumerate(class_names):
-        found = torch.nonzero(labels == class_index)
-        if len(found) == 0:
-            missing.append(name)
-        else:
-            examples.append(images[int(found[0])])
-    if missing:
-        raise ValueError(f"no example of class(es) {missing} among {len(labels)} images")
-    n_columns = 5 if len(class_names) > 5 else len(class_names)
-    return plot_images(examples, list(class_names), n_columns=n_columns)
+    return figure or axes
 
 
 def plot_confusion_matrix(
@@ -218,8 +265,10 @@ def plot_confusion_matrix(
     *,
     ax: Axes | None = None,
     figsize: tuple[float, float] = (4, 4),
-) -> Figure:
-    """Draw a confusion matrix (rows: true class, columns: predicted) with its counts (§7.2.6)."""
+) -> Figure | Axes:
+    """Draw a confusion matrix (rows: true class, columns: predicted) with its counts (§7.2.6).
+
+    Returns a new figure, or the Axes when ``ax`` is given."""
     matrix = np.asarray(matrix)
     n_classes = len(class_names)
     if matrix.shape != (n_classes, n_classes):
@@ -242,7 +291,7 @@ def plot_confusion_matrix(
     ax.set_yticks(range(n_classes), class_names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    return figure
+    return figure or ax
 
 
 def plot_misclassified(
@@ -254,9 +303,11 @@ def plot_misclassified(
     mean: Stats | None = None,
     std: Stats | None = None,
     limit: int = 10,
-) -> Figure:
+    axes: Sequence[Axes] | None = None,
+) -> Figure | Sequence[Axes]:
     """The first ``limit`` images whose prediction is wrong, titled with the true and the
-    predicted class (DLwPT §7.2.6). Normalised images are un-normalised for display.
+    predicted class (DLwPT §7.2.6). Normalised images are un-normalised for display;
+    ``axes`` as in `plot_images`.
 
     Raises:
         ValueError: the lengths differ, or no image is misclassified.
@@ -274,7 +325,7 @@ def plot_misclassified(
         f"true {class_names[int(labels[i])]}\npredicted {class_names[int(predictions[i])]}"
         for i in wrong
     ]
-    return plot_images(images[wrong], titles, mean=mean, std=std)
+    return plot_images(images[wrong], titles, mean=mean, std=std, axes=axes)
 
 
 def plot_shift_accuracy(
@@ -283,18 +334,22 @@ def plot_shift_accuracy(
     ax: Axes | None = None,
     chance: float | None = 0.5,
     figsize: tuple[float, float] = (6, 4),
-) -> Figure:
-    """Accuracy against how far the images were shifted, in pixels (DLwPT §7.2.7)."""
+    label: str = "validation accuracy",
+) -> Figure | Axes:
+    """Accuracy against how far the images were shifted, in pixels (DLwPT §7.2.7).
+
+    Returns a new figure, or the Axes when ``ax`` is given (draw several models into one
+    axes by giving each its ``label``)."""
     if not accuracy_by_shift:
         raise ValueError("no accuracies to plot")
     figure, ax = figure_and_axes(ax, figsize)
     shifts = sorted(accuracy_by_shift)
-    ax.plot(shifts, [accuracy_by_shift[s] for s in shifts], "o-", label="validation accuracy")
-    if chance is not None:
+    ax.plot(shifts, [accuracy_by_shift[s] for s in shifts], "o-", label=label)
+    if chance is not None and not any(line.get_label() == "chance" for line in ax.get_lines()):
         ax.axhline(chance, color="grey", linestyle="--", label="chance")
     ax.set_xlabel("shift to the right (pixels)")
     ax.set_ylabel("accuracy")
     ax.set_xticks(shifts)
     ax.set_ylim(0, 1.02)
     ax.legend()
-    return figure
+    return figure or ax

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import pickle
 import shutil
@@ -24,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ptm.cifar import (
+from ptm.cifar_files import (
     BATCHES_FOLDER,
     CLASS_NAMES,
-    STANDIN_MANIFEST,
     CifarDataError,
     default_data_dir,
     load_cifar10,
     resolve_data_dir,
+    write_manifest,
 )
 
 __all__ = [
@@ -169,15 +168,14 @@ def write_standin_cifar10(
             "num_cases_per_batch": len(train_labels) // N_TRAIN_BATCHES,
             "num_vis": 3 * IMAGE_SIZE * IMAGE_SIZE,
         })  # fmt: skip
-        manifest = {
-            "format": "ptm-standin-cifar10",
-            "note": STANDIN_BANNER,
-            "seed": seed,
-            "n_train_per_class": n_train_per_class,
-            "n_val_per_class": n_val_per_class,
-            "files": checksums,
-        }
-        (work / STANDIN_MANIFEST).write_text(json.dumps(manifest, indent=2))
+        write_manifest(
+            work,
+            checksums,
+            note=STANDIN_BANNER,
+            seed=seed,
+            n_train_per_class=n_train_per_class,
+            n_val_per_class=n_val_per_class,
+        )
         try:
             os.rename(work, target)
         except OSError:

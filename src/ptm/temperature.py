@@ -9,7 +9,6 @@ the chapter and the figure that compares a fitted model with the measurements.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -17,22 +16,25 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from ptm.lessons import training_loop
 from ptm.plots import figure_and_axes
-from ptm.training import History, seeded, training_loop
+from ptm.training import History, seeded
 
 __all__ = [
+    "BOOK_SPLIT_SEED",
     "CELSIUS",
     "INPUT_SCALE",
+    "MODEL_BUILDERS",
     "UNKNOWN_UNITS",
     "TemperatureFit",
     "TemperatureSplit",
-    "describe_parameters",
+    "build_linear_model",
+    "build_named_seq_model",
+    "build_seq_model",
     "fit_temperature",
-    "linear_model",
-    "named_seq_model",
-    "normalize",
+    "nonlinearity",
     "plot_temperature_fit",
-    "seq_model",
+    "scale_readings",
     "split_train_val",
     "temperature_data",
 ]
@@ -42,6 +44,11 @@ CELSIUS = (0.5, 14.0, 15.0, 28.0, 11.0, 8.0, 3.0, -4.0, 6.0, 13.0, 21.0)
 
 UNKNOWN_UNITS = (35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4)
 """The same temperatures read off the thermometer in its unknown unit (``t_u``)."""
+
+BOOK_SPLIT_SEED = 17
+"""The seed of the default split (DLwPT §6.2.2). It puts the readings 58.2 and 68.4 in
+validation, inside the training range 21.8–81.9, so validation measures interpolation, as
+the notes' random split happened to (seed 0 would hold out the two coldest readings)."""
 
 INPUT_SCALE = 0.1
 """The book's normalisation: multiply ``t_u`` by 0.1 so inputs and weights are of similar size."""
@@ -58,8 +65,8 @@ def temperature_data() -> tuple[Tensor, Tensor]:
     return t_c, t_u
 
 
-def normalize(t_u: Tensor) -> Tensor:
-    """Scale raw readings by `INPUT_SCALE` (×0.1), as the book does (DLwPT §6.2.2)."""
+def scale_readings(t_u: Tensor) -> Tensor:
+    """Scale raw readings by `INPUT_SCALE` (×0.1), the book's normalisation (DLwPT §6.2.2)."""
     return INPUT_SCALE * t_u
 
 
@@ -67,7 +74,7 @@ def normalize(t_u: Tensor) -> Tensor:
 class TemperatureSplit:
     """A train/validation split of the measurements (DLwPT §6.2.2).
 
-    The ``*_u`` tensors hold raw readings; use `normalize` (or the ``*_un`` properties)
+    The ``*_u`` tensors hold raw readings; use `scale_readings` (or the ``*_un`` properties)
     before feeding a model.
     """
 
@@ -78,30 +85,40 @@ class TemperatureSplit:
     t_u_val: Tensor
     t_c_val: Tensor
 
+    def __repr__(self) -> str:
+        return (
+            f"TemperatureSplit({len(self.train_indices)} training readings, validation "
+            f"readings {self.t_u_val.flatten().tolist()} at {self.val_indices.tolist()})"
+        )
+
     @property
     def t_un_train(self) -> Tensor:
         """Normalised training inputs (×0.1)."""
-        return normalize(self.t_u_train)
+        return scale_readings(self.t_u_train)
 
     @property
     def t_un_val(self) -> Tensor:
         """Normalised validation inputs (×0.1)."""
-        return normalize(self.t_u_val)
+        return scale_readings(self.t_u_val)
 
 
 def split_train_val(
-    t_u: Tensor, t_c: Tensor, val_fraction: float = 0.2, seed: int = 0
+    t_u: Tensor, t_c: Tensor, val_fraction: float = 0.2, seed: int | None = None
 ) -> TemperatureSplit:
     """Shuffle the samples with a seeded generator and hold out a validation set (DLwPT §6.2.2).
 
     The number of validation samples is ``int(val_fraction * n_samples)``, as in the book
     (2 of 11 for the default 20 %). The notes' split is unseeded; here the same seed
-    always gives the same split.
+    always gives the same split, `BOOK_SPLIT_SEED` when ``seed`` is None.
 
     Raises:
         ValueError: inputs and targets of different lengths, or a fraction that leaves the
             training or the validation side empty.
     """
+    if not isinstance(val_fraction, int | float) or not 0 < val_fraction < 1:
+        raise ValueError(
+            f"val_fraction must be a number between 0 and 1 (e.g. 0.2), got {val_fraction!r}"
+        )
     if len(t_u) != len(t_c):
         raise ValueError(f"t_u and t_c must have the same length, got {len(t_u)} and {len(t_c)}")
     n_samples = len(t_u)
@@ -111,7 +128,7 @@ def split_train_val(
             f"val_fraction={val_fraction!r} puts {n_val} of {n_samples} samples in validation; "
             "both sides need at least one sample"
         )
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(BOOK_SPLIT_SEED if seed is None else seed)
     shuffled = torch.randperm(n_samples, generator=generator)
     train_indices, val_indices = shuffled[:-n_val], shuffled[-n_val:]
     return TemperatureSplit(
@@ -124,39 +141,42 @@ def split_train_val(
     )
 
 
-def linear_model(seed: int | None = None) -> nn.Linear:
+def build_linear_model(seed: int | None = None) -> nn.Linear:
     """The linear model ``nn.Linear(1, 1)`` of §6.2.2; ``seed`` makes its start reproducible."""
     with seeded(seed):
         return nn.Linear(1, 1)
 
 
-def seq_model(n_hidden: int = 13, seed: int | None = None) -> nn.Sequential:
-    """The first neural network, ``Linear(1, n_hidden) → Tanh → Linear(n_hidden, 1)`` (§6.3.1)."""
+def build_seq_model(hidden_size: int = 13, seed: int | None = None) -> nn.Sequential:
+    """The first neural network, ``Linear(1, hidden_size) → Tanh → Linear(hidden_size, 1)``
+    (DLwPT §6.3.1); ``seed`` makes its start reproducible."""
+    _check_hidden_size(hidden_size)
     with seeded(seed):
-        return nn.Sequential(nn.Linear(1, n_hidden), nn.Tanh(), nn.Linear(n_hidden, 1))
+        return nn.Sequential(nn.Linear(1, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1))
 
 
-def named_seq_model(n_hidden: int = 8, seed: int | None = None) -> nn.Sequential:
+def build_named_seq_model(hidden_size: int = 8, seed: int | None = None) -> nn.Sequential:
     """The same network with named submodules (§6.3.2), 8 hidden units as in the book.
 
     The names make parameters readable: ``hidden_linear.weight``, ``output_linear.bias``,
     and let you reach a submodule as an attribute, e.g. ``model.output_linear``.
     """
+    _check_hidden_size(hidden_size)
     with seeded(seed):
         return nn.Sequential(
             OrderedDict(
                 [
-                    ("hidden_linear", nn.Linear(1, n_hidden)),
+                    ("hidden_linear", nn.Linear(1, hidden_size)),
                     ("hidden_activation", nn.Tanh()),
-                    ("output_linear", nn.Linear(n_hidden, 1)),
+                    ("output_linear", nn.Linear(hidden_size, 1)),
                 ]
             )
         )
 
 
-def describe_parameters(model: nn.Module) -> list[tuple[str, tuple[int, ...]]]:
-    """Each parameter's name and shape, e.g. ``[("0.weight", (13, 1)), ...]`` (DLwPT §6.3.2)."""
-    return [(name, tuple(param.shape)) for name, param in model.named_parameters()]
+def _check_hidden_size(hidden_size: int) -> None:
+    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
+        raise ValueError(f"hidden_size must be an integer of at least 1, got {hidden_size!r}")
 
 
 def plot_temperature_fit(
@@ -167,7 +187,7 @@ def plot_temperature_fit(
     ax: Axes | None = None,
     fahrenheit_range: tuple[float, float] = (20.0, 90.0),
     figsize: tuple[float, float] = (7, 5),
-) -> Figure:
+) -> Figure | Axes:
     """Compare a fitted model with the measurements (DLwPT §6.3.3).
 
     Draws the measurements as circles, the model's output over ``fahrenheit_range`` as a
@@ -183,21 +203,40 @@ def plot_temperature_fit(
         figsize: the size of a new figure in inches.
 
     Returns:
-        The Figure.
+        A new Figure, or ``ax`` when given.
     """
+    for name, tensor in (("t_u", t_u), ("t_c", t_c)):
+        if not isinstance(tensor, Tensor) or tensor.dim() != 2 or tensor.shape[1] != 1:
+            raise ValueError(
+                f"{name} must be an N×1 tensor, as temperature_data() returns it, got shape "
+                f"{tuple(getattr(tensor, 'shape', ()))}: add the feature axis with .unsqueeze(1)"
+            )
     figure, ax = figure_and_axes(ax, figsize)
     device = next(model.parameters()).device
     t_range = torch.arange(*fahrenheit_range).unsqueeze(1)
     with torch.no_grad():
-        curve = model(normalize(t_range).to(device)).cpu()
-        predictions = model(normalize(t_u).to(device)).cpu()
+        curve = model(scale_readings(t_range).to(device)).cpu()
+        predictions = model(scale_readings(t_u).to(device)).cpu()
     ax.plot(t_u.numpy(), t_c.numpy(), "o", label="measurements")
     ax.plot(t_range.numpy(), curve.numpy(), "c-", label="model")
     ax.plot(t_u.numpy(), predictions.numpy(), "kx", label="model at the measurements")
     ax.set_xlabel("Fahrenheit")
     ax.set_ylabel("Celsius")
     ax.legend()
-    return figure
+    return figure or ax
+
+
+def nonlinearity(model: nn.Module, fahrenheit_range: tuple[float, float] = (20.0, 90.0)) -> float:
+    """How far a temperature model's curve bends: the root-mean-square distance, in °C, of
+    its output over ``fahrenheit_range`` from the straight line that fits that output best
+    (0 for the linear model; DLwPT §6 exercise 1)."""
+    t_range = torch.linspace(*fahrenheit_range, 141).unsqueeze(1)
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        curve = model(scale_readings(t_range).to(device)).cpu().double()
+    design = torch.cat([t_range, torch.ones_like(t_range)], dim=1).double()
+    line = design @ torch.linalg.lstsq(design, curve).solution
+    return float((curve - line).pow(2).mean().sqrt())
 
 
 @dataclass
@@ -209,7 +248,7 @@ class TemperatureFit:
     split: TemperatureSplit
 
 
-MODEL_BUILDERS = {"linear": linear_model, "network": seq_model}
+MODEL_BUILDERS = {"linear": build_linear_model, "network": build_named_seq_model}
 
 
 def fit_temperature(
@@ -217,24 +256,25 @@ def fit_temperature(
     *,
     n_epochs: int | None = None,
     lr: float | None = None,
-    n_hidden: int = 13,
+    hidden_size: int = 8,
     val_fraction: float = 0.2,
+    split_seed: int | None = None,
     seed: int = 0,
     log_every: int | None = 1000,
-    log: Callable[[str], None] = print,
 ) -> TemperatureFit:
     """Chapter 6 in one call: split, normalise, build a model and train it (DLwPT §6.2–§6.3).
 
     Uses the book's settings unless told otherwise: the linear model for 3,000 epochs at
-    lr 1e-2, the 1-13-1 network for 5,000 epochs at lr 1e-3, SGD and MSE loss.
+    lr 1e-2, the 1-8-1 network of §6.3.2 for 5,000 epochs at lr 1e-3, SGD and MSE loss.
 
     Args:
         model_kind: ``"linear"`` (§6.2.2) or ``"network"`` (§6.3.1).
         n_epochs, lr: override the book's settings for that model.
-        n_hidden: hidden units of the network.
+        hidden_size: hidden units of the network (the book's §6.3.2 model has 8).
         val_fraction: share of samples held out for validation.
-        seed: seeds the split and the initial weights.
-        log_every, log: passed to `training_loop`.
+        split_seed: seeds the split; `BOOK_SPLIT_SEED` by default.
+        seed: seeds the initial weights.
+        log_every: passed to `training_loop` (None prints nothing).
     """
     if model_kind not in MODEL_BUILDERS:
         raise ValueError(
@@ -246,8 +286,12 @@ def fit_temperature(
     if not lr > 0:
         raise ValueError(f"lr must be above 0, got {lr!r}")
     t_c, t_u = temperature_data()
-    split = split_train_val(t_u, t_c, val_fraction=val_fraction, seed=seed)
-    model = linear_model(seed) if model_kind == "linear" else seq_model(n_hidden, seed)
+    split = split_train_val(t_u, t_c, val_fraction=val_fraction, seed=split_seed)
+    model = (
+        build_linear_model(seed)
+        if model_kind == "linear"
+        else build_named_seq_model(hidden_size, seed)
+    )
     history = training_loop(
         n_epochs,
         torch.optim.SGD(model.parameters(), lr=lr),
@@ -258,6 +302,5 @@ def fit_temperature(
         split.t_c_train,
         split.t_c_val,
         log_every=log_every,
-        log=log,
     )
     return TemperatureFit(model, history, split)

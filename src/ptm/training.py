@@ -1,10 +1,17 @@
-"""The one training engine of ptm (DLwPT §6.2.2 and §7.2.6).
+"""The small training engine under the CLI, `train_classifier` and the benchmarks (§6.2.2, §7.2.6).
 
-Chapter 6 fits the temperature model on all eleven measurements at once (full batch);
-chapter 7 trains the CIFAR-2 classifier on mini-batches of 64 images. Both are the same
-loop: for each epoch, take batches, compute the loss, step the optimizer, then measure
-the validation data. `fit` is that loop and returns a `History`; `training_loop` is the
-book-shaped wrapper of §6.2.2 around it.
+The notebooks show the book's own loops (`ptm.lessons`); this module is the general
+machine that does the same work with the extras a long run needs: mini-batches cut from
+one tensor (`TensorBatches`), a History of every epoch, accuracy, progress, a guard that
+stops when the loss becomes inf or NaN, and the History kept when you press Ctrl-C.
+
+Training data is a tensor pair ``(inputs, targets)`` or any iterable of such batches that
+can be read again every epoch (a DataLoader, `TensorBatches`, a list of batches). Tensor
+pairs are checked and moved to the device once, when training starts.
+
+One difference from the book's chapter 6 loop: the engine measures the validation loss
+*after* each epoch's steps (as chapter 7 does); `ptm.lessons.training_loop` measures both
+losses with the same parameters, before the step.
 """
 
 from __future__ import annotations
@@ -24,13 +31,12 @@ from torch import Tensor, nn
 
 __all__ = [
     "History",
+    "TensorBatches",
     "TrainingDivergedWarning",
-    "evaluate_loss",
+    "evaluate",
     "fit",
     "resolve_device",
     "seeded",
-    "train_one_epoch",
-    "training_loop",
 ]
 
 TensorPair = tuple[Tensor, Tensor]
@@ -51,12 +57,13 @@ class History:
 
     Attributes:
         epochs: epoch numbers, starting at 1.
-        train_loss: the mean training loss over each epoch's batches.
-        val_loss: the validation loss after each epoch (empty without validation data).
+        train_loss: the mean of each epoch's batch losses (each measured before its step).
+        val_loss: the validation loss of each epoch (empty without validation data).
         train_accuracy: the fraction of training samples classified correctly during each
             epoch (empty unless accuracy is tracked).
-        val_accuracy: the validation accuracy after each epoch (likewise).
-        seconds: the wall-clock time of each epoch, validation included.
+        val_accuracy: the validation accuracy of each epoch (likewise).
+        seconds: the wall-clock time of each epoch, validation included (the engine
+            measures it; the lesson loops do not).
         stop_reason: why training stopped before ``n_epochs``, or None if it did not.
     """
 
@@ -71,10 +78,40 @@ class History:
     def __len__(self) -> int:
         return len(self.epochs)
 
+    def __repr__(self) -> str:
+        if not self.epochs:
+            return "History(no epochs)"
+        parts = [f"{len(self)} epochs"]
+        for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name} {values[0]:.4g} → {values[-1]:.4g}")
+        if self.stop_reason:
+            parts.append("diverged")
+        return f"History({', '.join(parts)})"
+
     @property
     def diverged(self) -> bool:
         """True when training stopped because the loss became inf or NaN."""
         return self.stop_reason is not None
+
+    def record(self, epoch: int, seconds: float | None = None, **values: float | None) -> None:
+        """Append one epoch: its number, its seconds if measured, and the values given by
+        name, e.g. ``train_loss=0.5``; None values are skipped."""
+        self.epochs.append(epoch)
+        if seconds is not None:
+            self.seconds.append(seconds)
+        for name, value in values.items():
+            if value is not None:
+                getattr(self, name).append(value)
+
+    def best_epoch(self) -> int:
+        """The epoch with the best validation accuracy (else the lowest validation loss, else
+        the lowest training loss); the first such epoch on a tie."""
+        if not self.epochs:
+            raise ValueError("the history is empty: no epoch was completed")
+        scores = self.val_accuracy or [-loss for loss in (self.val_loss or self.train_loss)]
+        return self.epochs[scores.index(max(scores))]
 
     def last(self) -> dict[str, float]:
         """The final epoch's numbers by name, e.g. ``{"epochs": 100, "train_loss": 0.01, ...}``."""
@@ -86,8 +123,8 @@ class History:
             if isinstance(values, list) and values
         }
 
-    def describe_epoch(self, index: int = -1, *, with_seconds: bool = True) -> str:
-        """One readable line for an epoch, in the book's style."""
+    def describe_epoch(self, index: int = -1) -> str:
+        """One readable line for an epoch, in the book's style, ending with its seconds."""
         parts = [f"Epoch {self.epochs[index]}", f"Training loss {self.train_loss[index]:.4f}"]
         if self.val_loss:
             parts.append(f"Validation loss {self.val_loss[index]:.4f}")
@@ -95,8 +132,8 @@ class History:
             parts.append(f"Training accuracy {self.train_accuracy[index]:.4f}")
         if self.val_accuracy:
             parts.append(f"Validation accuracy {self.val_accuracy[index]:.4f}")
-        line = ", ".join(parts)
-        return f"{line} ({self.seconds[index]:.2f} s)" if with_seconds else line
+        seconds = f" ({self.seconds[index]:.2f} s)" if self.seconds else ""
+        return f"{', '.join(parts)}{seconds}"
 
     def as_dict(self) -> dict[str, Any]:
         """A plain dictionary, e.g. for JSON or a checkpoint."""
@@ -143,79 +180,124 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    expected = "expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
     try:
         resolved = torch.device(name)
     except RuntimeError:
-        raise ValueError(
-            f"unknown device {device!r}: expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but CUDA is not available here")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {device!r} was asked for, but MPS is not available here")
+        raise ValueError(f"unknown device {device!r}: {expected}") from None
     if resolved.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(f"unsupported device {device!r}: {expected}")
+    available = {"cpu": True, "cuda": torch.cuda.is_available()}
+    if not available.get(resolved.type, torch.backends.mps.is_available()):
         raise ValueError(
-            f"unsupported device {device!r}: expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+            f"device {device!r} was asked for, but {resolved.type.upper()} is not available "
+            "here: use device='cpu' or 'auto'"
         )
     return resolved
 
 
-def _check_pair(pair: TensorPair, name: str) -> TensorPair:
-    """Validate an (inputs, targets) pair: two tensors of the same, non-zero length."""
-    if not (isinstance(pair, tuple | list) and len(pair) == 2):
-        raise ValueError(f"{name} must be an (inputs, targets) pair, got {type(pair).__name__}")
-    inputs, targets = pair
-    if not isinstance(inputs, Tensor) or not isinstance(targets, Tensor):
-        raise ValueError(
-            f"{name} must hold two tensors, got {type(inputs).__name__} and "
-            f"{type(targets).__name__}"
+class TensorBatches:
+    """Mini-batches cut from one pair of tensors: the fast batch source (DLwPT §7.2.6).
+
+    Iterating gives ``(inputs, targets)`` batches by indexing, without a Python loop
+    over samples; each new iteration (each epoch) draws a new order when ``shuffle``.
+    It plays the part of a ``DataLoader`` over the same data: with ``shuffle=False``
+    both give the same batches in the same order.
+
+    Args:
+        inputs, targets: tensors of the same, non-zero length.
+        batch_size: samples per batch; None gives the whole pair as one batch.
+        shuffle: a new random order every epoch.
+        seed: seeds the order, so the same seed gives the same batches.
+        device: where to move the tensors, once, e.g. ``"cuda"``.
+
+    Raises:
+        ValueError: tensors of different or zero length, or a batch size below 1.
+    """
+
+    def __init__(
+        self,
+        inputs: Tensor,
+        targets: Tensor,
+        batch_size: int | None = 64,
+        *,
+        shuffle: bool = False,
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+    ) -> None:
+        for name, tensor in (("inputs", inputs), ("targets", targets)):
+            if not isinstance(tensor, Tensor) or tensor.dim() == 0:
+                raise ValueError(f"{name} must be a tensor of samples, got {tensor!r:.60}")
+        if len(inputs) == 0:
+            raise ValueError("the data is empty: inputs and targets hold no samples")
+        if len(inputs) != len(targets):
+            raise ValueError(
+                f"inputs and targets must have the same length, got {len(inputs)} and "
+                f"{len(targets)}"
+            )
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
+            raise ValueError(
+                f"batch_size must be an integer of at least 1 or None, got {batch_size!r}"
+            )
+        self.inputs = inputs if device is None else inputs.to(device)
+        self.targets = targets if device is None else targets.to(device)
+        self.batch_size = batch_size or len(inputs)
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.inputs) / self.batch_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"TensorBatches({len(self.inputs)} samples, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, device={self.inputs.device})"
         )
-    if inputs.dim() == 0 or targets.dim() == 0:
-        raise ValueError(f"{name} must hold tensors with a batch dimension, got scalars")
-    if len(inputs) != len(targets):
+
+    def __iter__(self) -> Iterator[TensorPair]:
+        n_samples = len(self.inputs)
+        if self.batch_size >= n_samples:  # one batch: the order changes nothing
+            yield self.inputs, self.targets
+            return
+        if self.shuffle:
+            order = torch.randperm(n_samples, generator=self.generator).to(self.inputs.device)
+        else:
+            order = torch.arange(n_samples, device=self.inputs.device)
+        for start in range(0, n_samples, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            yield self.inputs.index_select(0, indices), self.targets.index_select(0, indices)
+
+
+def as_batches(
+    data: Batches,
+    name: str,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = False,
+    seed: int | None = None,
+    device: torch.device | None = None,
+) -> Iterable[TensorPair]:
+    """``data`` as a re-readable batch source: a tensor pair becomes `TensorBatches`
+    (checked and moved to ``device`` once); other iterables are returned as they are.
+
+    Raises:
+        ValueError: a one-shot iterator (used up after one epoch), or a malformed pair.
+    """
+    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
+        inputs, targets = data
+        if not isinstance(targets, Tensor):
+            raise ValueError(f"{name} must hold two tensors, got {type(targets).__name__} targets")
+        return TensorBatches(inputs, targets, batch_size, shuffle=shuffle, seed=seed, device=device)
+    if isinstance(data, Iterator):  # a generator, say, rather than a DataLoader
         raise ValueError(
-            f"{name} inputs and targets must have the same length, got {len(inputs)} and "
-            f"{len(targets)}"
+            f"{name} is a one-shot iterator, used up after one epoch: pass a tensor pair, "
+            "TensorBatches or a DataLoader, which can be read again every epoch"
         )
-    if len(inputs) == 0:
-        raise ValueError(f"{name} is empty: it holds no samples")
-    return inputs, targets
-
-
-def is_tensor_pair(data: Any) -> bool:
-    """True for an (inputs, targets) pair of tensors, False for an iterable of batches."""
-    return isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor)
-
-
-def _tensor_batches(
-    inputs: Tensor,
-    targets: Tensor,
-    batch_size: int | None,
-    shuffle: bool,
-    generator: torch.Generator | None,
-) -> Iterator[TensorPair]:
-    """Yield mini-batches of a tensor pair by indexing, without a Python loop over samples."""
-    n_samples = len(inputs)
-    if batch_size is None or (batch_size >= n_samples and not shuffle):
-        yield inputs, targets
-        return
-    if shuffle:
-        order = torch.randperm(n_samples, generator=generator).to(inputs.device)
-    else:
-        order = torch.arange(n_samples, device=inputs.device)
-    for start in range(0, n_samples, batch_size):
-        indices = order[start : start + batch_size]
-        yield inputs.index_select(0, indices), targets.index_select(0, indices)
-
-
-def _count_batches(data: Batches, batch_size: int | None) -> int | None:
-    if is_tensor_pair(data):
-        n_samples = len(data[0])
-        return 1 if batch_size is None else math.ceil(n_samples / batch_size)
-    try:
-        return len(data)  # type: ignore[arg-type]
-    except TypeError:
-        return None
+    if not isinstance(data, Iterable):
+        raise ValueError(f"{name} must be an (inputs, targets) pair or batches, got {data!r:.60}")
+    return data
 
 
 def _correct(outputs: Tensor, targets: Tensor) -> Tensor:
@@ -223,98 +305,86 @@ def _correct(outputs: Tensor, targets: Tensor) -> Tensor:
     return (outputs.argmax(dim=1) == targets).sum()
 
 
+def _sum_dtype(device: torch.device) -> torch.dtype:
+    # float64 sums of float32 losses equal Python's sum of loss.item() values; MPS lacks it
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 def train_one_epoch(
     model: nn.Module,
     loss_fn: Callable[[Tensor, Tensor], Tensor],
     optimizer: torch.optim.Optimizer,
     batches: Iterable[TensorPair],
-    *,
-    device: torch.device | str = "cpu",
+    device: torch.device,
     track_accuracy: bool = False,
-    on_batch: Callable[[], Any] | None = None,
 ) -> tuple[float, float | None]:
-    """One pass over the training batches: the heart of every training loop (DLwPT §6.2.2).
-
-    Returns:
-        ``(mean_loss, accuracy)`` over the epoch's samples; accuracy is None unless
-        ``track_accuracy``. Each batch's loss is measured before its own step.
-    """
+    """One pass over the batches; returns the mean batch loss and the accuracy (or None)."""
     model.train()
-    # running sums, kept as tensors on the device (reading a number back after every step
-    # would make the device wait); each step's tensors are freed as soon as it ends
-    total_loss, total_correct, n_samples = 0.0, 0, 0
+    # running sums stay on the device: reading a number back after every step would make
+    # the device wait
+    total_loss = torch.zeros((), device=device, dtype=_sum_dtype(device))
+    total_correct = torch.zeros((), device=device, dtype=torch.long)
+    n_batches = n_samples = 0
     for inputs, targets in batches:
         inputs, targets = inputs.to(device), targets.to(device)
-        outputs = model(inputs)  # forward pass
+        outputs = model(inputs)
         loss = loss_fn(outputs, targets)
-        optimizer.zero_grad()  # forget the previous step's gradients
-        loss.backward()  # gradient of the loss with respect to every parameter
-        optimizer.step()  # move each parameter a small step against its gradient
-        total_loss = total_loss + loss.detach() * len(targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.detach()
         if track_accuracy:
-            total_correct = total_correct + _correct(outputs.detach(), targets)
-        n_samples += len(targets)
-        if on_batch is not None:
-            on_batch()
-    if n_samples == 0:
-        raise ValueError("training data is empty: it yielded no batches")
-    accuracy = int(total_correct) / n_samples if track_accuracy else None
-    return float(total_loss) / n_samples, accuracy
+            total_correct += _correct(outputs.detach(), targets)
+        n_batches, n_samples = n_batches + 1, n_samples + len(targets)
+    if n_batches == 0:
+        raise ValueError("the training data is empty: it yielded no batches")
+    return (
+        total_loss.item() / n_batches,
+        total_correct.item() / n_samples if track_accuracy else None,
+    )
 
 
-def evaluate_loss(
+def evaluate(
     model: nn.Module,
     loss_fn: Callable[[Tensor, Tensor], Tensor],
-    data: Batches,
-    *,
-    device: torch.device | str = "cpu",
+    batches: Iterable[TensorPair],
+    device: torch.device,
     track_accuracy: bool = False,
 ) -> tuple[float, float | None]:
-    """Mean loss (and accuracy) of ``model`` over ``data``, without gradients (DLwPT §7.2.6).
-
-    Returns:
-        ``(mean_loss, accuracy)``; accuracy is None unless ``track_accuracy``.
-    """
-    device = torch.device(device)
-    if is_tensor_pair(data):
-        inputs, targets = _check_pair(data, "validation data")  # type: ignore[arg-type]
-        batches: Iterable[TensorPair] = _tensor_batches(
-            inputs.to(device), targets.to(device), EVAL_BATCH_SIZE, shuffle=False, generator=None
-        )
-    else:
-        batches = data  # type: ignore[assignment]
+    """Mean loss (and accuracy, or None) over every sample, without gradients (§7.2.6)."""
     was_training = model.training
     model.eval()
-    total_loss = torch.zeros((), device=device)
+    total_loss = torch.zeros((), device=device, dtype=_sum_dtype(device))
     total_correct = torch.zeros((), device=device, dtype=torch.long)
     n_samples = 0
     with torch.no_grad():
-        for batch_inputs, batch_targets in batches:
-            batch_inputs, batch_targets = batch_inputs.to(device), batch_targets.to(device)
-            outputs = model(batch_inputs)
-            total_loss += loss_fn(outputs, batch_targets) * len(batch_targets)
+        for inputs, targets in batches:
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)
+            total_loss += loss_fn(outputs, targets) * len(targets)
             if track_accuracy:
-                total_correct += _correct(outputs, batch_targets)
-            n_samples += len(batch_targets)
+                total_correct += _correct(outputs, targets)
+            n_samples += len(targets)
     model.train(was_training)
     if n_samples == 0:
-        raise ValueError("validation data is empty: it yielded no batches")
-    accuracy = total_correct.item() / n_samples if track_accuracy else None
-    return total_loss.item() / n_samples, accuracy
+        raise ValueError("the validation data is empty: it yielded no batches")
+    return (
+        total_loss.item() / n_samples,
+        total_correct.item() / n_samples if track_accuracy else None,
+    )
 
 
-def _progress_bar(
-    total: int, description: str, enabled: bool, leave: bool = True, unit: str = "epoch"
+def progress_bar(
+    total: int, enabled: bool, *, description: str = "training", unit: str = "epoch"
 ) -> Any:
-    """A tqdm bar: a widget in Jupyter (text if ipywidgets is missing), text in a terminal,
-    nothing when output is not a terminal (CI logs), when ``enabled`` is False, or when
-    the environment sets ``PTM_PROGRESS=0`` (headless notebook runs)."""
+    """A tqdm bar: a widget in Jupyter, text in a terminal, nothing when output is not a
+    terminal (CI logs), when ``enabled`` is False, or with ``PTM_PROGRESS=0``."""
     if not enabled or os.environ.get("PTM_PROGRESS") == "0":
         return contextlib.nullcontext(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tqdm warns when it falls back from widgets to text
         from tqdm.auto import tqdm
-    return tqdm(total=total, desc=description, leave=leave, disable=None, unit=unit)
+    return tqdm(total=total, desc=description, disable=None, unit=unit)
 
 
 def fit(
@@ -332,136 +402,121 @@ def fit(
     track_accuracy: bool = False,
     log_every: int | None = None,
     log: Callable[[str], None] = print,
-    log_seconds: bool = True,
-    validate_before_step: bool = False,
     progress: bool = False,
+    keep_best: bool = False,
 ) -> History:
     """Train ``model`` for ``n_epochs`` and return its `History` (DLwPT §6.2.2, §7.2.6).
 
-    Each epoch takes the training batches in turn (forward pass, loss, ``zero_grad``,
+    Each epoch takes the training batches in turn (forward, loss, ``zero_grad``,
     ``backward``, ``step``), then measures the validation data without gradients.
 
     Args:
-        model: the model to train, in place.
+        model: the model to train, in place; moved to ``device``.
         loss_fn: e.g. ``nn.MSELoss()`` or ``nn.NLLLoss()``.
         optimizer: an optimizer over ``model.parameters()``.
-        train_data: an (inputs, targets) pair of tensors, or an iterable of batches such
-            as a DataLoader (then it decides batch size and order).
+        train_data: an (inputs, targets) pair of tensors, or batches that can be read again
+            every epoch (a DataLoader, `TensorBatches`): they then decide size and order.
         val_data: the same kinds of data, or None.
-        n_epochs: how many passes over the training data; at least 1.
-        batch_size: for a tensor pair, the mini-batch size; None trains on the whole
-            pair at once (full batch, as in chapter 6).
-        shuffle: for a tensor pair in mini-batches, draw a new order every epoch.
-        seed: seeds the shuffling, so the same seed gives the same batch order.
-        device: where to train; the model and the data move there together.
+        n_epochs: passes over the training data; at least 1.
+        batch_size, shuffle, seed: how a tensor pair is cut into batches; ``batch_size``
+            None trains on the whole pair at once (full batch, as in chapter 6).
+        device: ``"cpu"``, ``"cuda"``, ... (`resolve_device` turns ``"auto"`` into one).
         track_accuracy: also record training and validation accuracy (classification).
-        log_every: log a summary line at epoch 1 and every ``log_every`` epochs; None
-            logs nothing.
-        log: where summary lines go; ``print`` by default.
-        log_seconds: end each summary line with the epoch's duration.
-        validate_before_step: measure the validation data at the start of each epoch,
-            with the same parameters as the training loss of a full batch (the book's
-            chapter 6 loop); by default it is measured after the epoch's steps.
-        progress: show a progress bar over epochs (and over batches for long epochs).
+        log_every: log a line at epoch 1 and every ``log_every`` epochs; None logs nothing.
+        log: where those lines go; ``print`` by default.
+        progress: show a progress bar over epochs.
+        keep_best: at the end, give the model back the weights of
+            `History.best_epoch` (the best validation accuracy) instead of the last ones.
 
     Returns:
-        The History of the completed epochs. If the loss becomes inf or NaN, training
-        stops, a `TrainingDivergedWarning` is issued (Python shows a warning once per
-        place in the code, so check ``history.diverged`` rather than rely on seeing it),
-        the History keeps the epochs before it and its ``stop_reason`` says what
-        happened. The model keeps the parameters of the step that diverged.
+        The History of the completed epochs. If a loss becomes inf or NaN, training stops
+        with a `TrainingDivergedWarning`, ``history.diverged`` is True and
+        ``history.stop_reason`` says why; the model keeps the parameters of that step.
 
     Raises:
-        ValueError: ``n_epochs`` or ``batch_size`` below 1, or data that is empty or has
-            inputs and targets of different lengths.
+        ValueError: bad ``n_epochs``, ``batch_size`` or ``log_every``, or bad data.
+        KeyboardInterrupt: on Ctrl-C, re-raised with the History of the completed epochs
+            attached as ``error.history``; the model keeps its latest parameters.
     """
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
-        raise ValueError(f"n_epochs must be an integer of at least 1, got {n_epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be an integer of at least 1 or None, got {batch_size!r}")
-    if log_every is not None and log_every < 1:
-        raise ValueError(f"log_every must be at least 1 or None, got {log_every!r}")
-    device = resolve_device(device)
+    _check_counts(n_epochs=n_epochs, log_every=log_every)
+    device = torch.device(device)
     model.to(device)
-
-    for name, data in (("training data", train_data), ("validation data", val_data)):
-        if isinstance(data, Iterator):  # a generator, say, rather than a DataLoader
-            raise ValueError(
-                f"{name} is a one-shot iterator, used up after one epoch: pass a tensor pair "
-                "or a DataLoader, which can be read again every epoch"
-            )
-    if is_tensor_pair(train_data):
-        train_inputs, train_targets = _check_pair(train_data, "training data")  # type: ignore[arg-type]
-        train_inputs, train_targets = train_inputs.to(device), train_targets.to(device)
-    if val_data is not None and is_tensor_pair(val_data):
-        val_inputs, val_targets = _check_pair(val_data, "validation data")  # type: ignore[arg-type]
-        val_data = (val_inputs.to(device), val_targets.to(device))
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-
-    n_batches = _count_batches(train_data, batch_size)
-    show_batch_bar = progress and n_batches is not None and n_batches >= 1000
-    history = History()
-    with _progress_bar(n_epochs, "training", progress) as epoch_bar:
-        for epoch in range(1, n_epochs + 1):
-            started = time.perf_counter()
-            val_loss = val_accuracy = None
-            if val_data is not None and validate_before_step:
-                val_loss, val_accuracy = evaluate_loss(
-                    model, loss_fn, val_data, device=device, track_accuracy=track_accuracy
-                )
-            if is_tensor_pair(train_data):
-                batches: Iterable[TensorPair] = _tensor_batches(
-                    train_inputs, train_targets, batch_size, shuffle, generator
-                )
-            else:
-                batches = train_data  # type: ignore[assignment]
-            batch_bar = _progress_bar(
-                n_batches or 0, f"epoch {epoch}", show_batch_bar, False, "batch"
-            )
-            with batch_bar as bar:
+    train_batches = as_batches(
+        train_data, "train_data", batch_size, shuffle=shuffle, seed=seed, device=device
+    )
+    val_batches = None if val_data is None else as_batches(
+        val_data, "val_data", EVAL_BATCH_SIZE, device=device
+    )  # fmt: skip
+    history, best = History(), None
+    try:
+        with progress_bar(n_epochs, progress) as bar:
+            for epoch in range(1, n_epochs + 1):
+                started = time.perf_counter()
                 train_loss, train_accuracy = train_one_epoch(
-                    model,
-                    loss_fn,
-                    optimizer,
-                    batches,
-                    device=device,
-                    track_accuracy=track_accuracy,
-                    on_batch=bar.update if bar else None,
+                    model, loss_fn, optimizer, train_batches, device, track_accuracy
                 )
-            if val_data is not None and not validate_before_step:
-                val_loss, val_accuracy = evaluate_loss(
-                    model, loss_fn, val_data, device=device, track_accuracy=track_accuracy
+                val_loss = val_accuracy = None
+                if val_batches is not None:
+                    val_loss, val_accuracy = evaluate(
+                        model, loss_fn, val_batches, device, track_accuracy
+                    )
+                history.stop_reason = divergence(
+                    epoch, train_loss, val_loss, train_batches, optimizer
                 )
-            bad_loss = _first_non_finite(training=train_loss, validation=val_loss)
-            if bad_loss is not None:
-                history.stop_reason = (
-                    f"the {bad_loss} became inf or NaN at epoch {epoch}, so training stopped "
-                    f"there. Try normalising the inputs or a smaller learning rate (lr is "
-                    f"{optimizer.param_groups[0]['lr']:g})."
-                )
-                warnings.warn(
-                    history.stop_reason, TrainingDivergedWarning, stacklevel=_caller_stacklevel()
-                )
-                break
-            history.epochs.append(epoch)
-            history.train_loss.append(train_loss)
-            if val_loss is not None:
-                history.val_loss.append(val_loss)
-            if train_accuracy is not None:
-                history.train_accuracy.append(train_accuracy)
-                if val_accuracy is not None:
-                    history.val_accuracy.append(val_accuracy)
-            history.seconds.append(time.perf_counter() - started)
-            if log_every is not None and (epoch == 1 or epoch % log_every == 0):
-                log(history.describe_epoch(with_seconds=log_seconds))
-            if epoch_bar is not None:
-                epoch_bar.update()
+                if history.stop_reason:
+                    warnings.warn(
+                        history.stop_reason, TrainingDivergedWarning, stacklevel=_caller_level()
+                    )
+                    break
+                history.record(
+                    epoch, time.perf_counter() - started, train_loss=train_loss, val_loss=val_loss,
+                    train_accuracy=train_accuracy, val_accuracy=val_accuracy,
+                )  # fmt: skip
+                if keep_best and history.best_epoch() == epoch:  # a copy of the best weights
+                    best = {name: value.clone() for name, value in model.state_dict().items()}
+                if log_every is not None and (epoch == 1 or epoch % log_every == 0):
+                    log(history.describe_epoch())
+                if bar is not None:
+                    bar.update()
+    except KeyboardInterrupt as interrupt:
+        interrupt.history = history  # type: ignore[attr-defined]
+        raise
+    if best is not None:
+        model.load_state_dict(best)
     return history
 
 
-def _caller_stacklevel() -> int:
+def _check_counts(**counts: int | None) -> None:
+    """Raise a ValueError naming the first count that is not a positive integer (or None)."""
+    for name, value in counts.items():
+        if name == "log_every" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+
+
+def divergence(
+    epoch: int,
+    train_loss: float,
+    val_loss: float | None,
+    train_batches: Iterable[TensorPair],
+    optimizer: torch.optim.Optimizer,
+) -> str | None:
+    """Why training must stop at ``epoch`` (a loss that is inf or NaN), or None."""
+    bad = [name for name, loss in (("training", train_loss), ("validation", val_loss))
+           if loss is not None and not math.isfinite(loss)]  # fmt: skip
+    if not bad:
+        return None
+    inputs = getattr(train_batches, "inputs", None)
+    if isinstance(inputs, Tensor) and inputs.is_floating_point() and not inputs.isfinite().all():
+        advice = "the training inputs contain NaN or inf values: clean or drop those samples"
+    else:
+        lr = optimizer.param_groups[0]["lr"]
+        advice = f"try normalising the inputs or a smaller learning rate (lr is {lr:g})"
+    return f"the {bad[0]} loss became inf or NaN at epoch {epoch}, so training stopped: {advice}."
+
+
+def _caller_level() -> int:
     """The ``stacklevel`` that points a warning at the first caller outside ptm."""
     package_folder = os.path.dirname(os.path.abspath(__file__))
     frame, level = sys._getframe(1), 1  # the frame that calls warnings.warn
@@ -470,82 +525,3 @@ def _caller_stacklevel() -> int:
     ):
         frame, level = frame.f_back, level + 1
     return level
-
-
-def _first_non_finite(**losses: float | None) -> str | None:
-    """The name (e.g. "training loss") of the first loss that is inf or NaN, or None."""
-    for name, value in losses.items():
-        if value is not None and not math.isfinite(value):
-            return f"{name} loss"
-    return None
-
-
-def _require_2d(**tensors: Tensor) -> None:
-    for name, tensor in tensors.items():
-        if not isinstance(tensor, Tensor):
-            raise ValueError(f"{name} must be a tensor, got {type(tensor).__name__}")
-        if tensor.dim() != 2:
-            raise ValueError(
-                f"{name} must be 2-D (samples × features, e.g. from .unsqueeze(1)), got shape "
-                f"{tuple(tensor.shape)}"
-            )
-
-
-def training_loop(
-    n_epochs: int,
-    optimizer: torch.optim.Optimizer,
-    model: nn.Module,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    t_u_train: Tensor,
-    t_u_val: Tensor,
-    t_c_train: Tensor,
-    t_c_val: Tensor,
-    *,
-    log_every: int | None = 1000,
-    log: Callable[[str], None] = print,
-) -> History:
-    """The book's full-batch training loop, with its argument order (DLwPT §6.2.2).
-
-    Prints the training and validation loss at epoch 1 and every ``log_every`` epochs
-    and returns the per-epoch `History`. As in the book, both losses of an epoch are
-    measured with the same parameters, before that epoch's optimizer step.
-
-    Args:
-        n_epochs: number of epochs, at least 1.
-        optimizer: e.g. ``optim.SGD(model.parameters(), lr=1e-2)``.
-        model: e.g. ``nn.Linear(1, 1)``.
-        loss_fn: e.g. ``nn.MSELoss()``.
-        t_u_train, t_u_val: training and validation inputs, N×1.
-        t_c_train, t_c_val: training and validation targets, N×1.
-        log_every: how often to print; None prints nothing.
-        log: where the lines go; ``print`` by default.
-
-    Returns:
-        The History (``history.train_loss``, ``history.val_loss``).
-
-    Raises:
-        ValueError: ``n_epochs < 1``, tensors that are not 2-D, or inputs and targets of
-            different lengths.
-    """
-    _require_2d(t_u_train=t_u_train, t_u_val=t_u_val, t_c_train=t_c_train, t_c_val=t_c_val)
-    for inputs_name, inputs, targets_name, targets in [
-        ("t_u_train", t_u_train, "t_c_train", t_c_train),
-        ("t_u_val", t_u_val, "t_c_val", t_c_val),
-    ]:
-        if len(inputs) != len(targets):
-            raise ValueError(
-                f"{inputs_name} and {targets_name} must have the same length, got "
-                f"{len(inputs)} and {len(targets)}"
-            )
-    return fit(
-        model,
-        loss_fn,
-        optimizer,
-        (t_u_train, t_c_train),
-        (t_u_val, t_c_val),
-        n_epochs=n_epochs,
-        log_every=log_every,
-        log=log,
-        log_seconds=False,
-        validate_before_step=True,
-    )

@@ -1,0 +1,147 @@
+"""Random crops on the tensor data path: the chapter 7 exercise on augmentation (DLwPT §7.1.4).
+
+torchvision's way crops one image at a time inside a dataset's transform
+(``transforms.RandomCrop(32, padding=4)`` before ``ToTensor`` and ``Normalize``), so every
+``DataLoader`` item is a fresh random crop. `CroppedBatches` gives the same crops on the fast
+path: it pads all images once, then cuts each batch with one random offset per image, gathered
+by indexing without a Python loop over images. torchvision pads with black *before*
+normalising, so the padding here is the normalised value of black, ``-mean / std`` per channel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor
+
+from ptm.cifar_tensors import CIFAR10_MEAN, CIFAR10_STD
+
+__all__ = ["CroppedBatches", "normalized_black", "pad_images", "random_crop"]
+
+
+def normalized_black(mean: Sequence[float], std: Sequence[float]) -> Tensor:
+    """The value black (0) takes after ``Normalize(mean, std)``: ``-mean / std`` per channel."""
+    return -torch.as_tensor(mean, dtype=torch.float32) / torch.as_tensor(std, dtype=torch.float32)
+
+
+def pad_images(images: Tensor, padding: int, fill: Tensor | float = 0.0) -> Tensor:
+    """N×C×H×W images with ``padding`` pixels of ``fill`` (one value, or one per channel) around."""
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding must be a whole number of at least 0, got {padding!r}")
+    if not isinstance(images, Tensor) or images.dim() != 4:
+        raise ValueError(f"images must be N×C×H×W, got shape {tuple(getattr(images, 'shape', ()))}")
+    n_images, n_channels, height, width = images.shape
+    fill = torch.as_tensor(fill, dtype=images.dtype, device=images.device).reshape(-1, 1, 1)
+    padded = fill.expand(n_channels, height + 2 * padding, width + 2 * padding)
+    padded = padded.unsqueeze(0).repeat(n_images, 1, 1, 1)
+    padded[:, :, padding : padding + height, padding : padding + width] = images
+    return padded
+
+
+def random_crop(
+    padded: Tensor,
+    size: int,
+    *,
+    generator: torch.Generator | None = None,
+    offsets: Tensor | None = None,
+) -> Tensor:
+    """Cut a ``size``×``size`` window out of each padded image, at its own random place.
+
+    Args:
+        padded: N×C×H×W images, already padded (see `pad_images`).
+        size: the side of the crop, e.g. 32.
+        generator: seeds the offsets.
+        offsets: N×2 (top, left) offsets to use instead of random ones.
+
+    Returns:
+        N×C×size×size crops; each offset is uniform over 0 … H − size (and W − size).
+    """
+    n_images, _, height, width = padded.shape
+    if size > height or size > width:
+        raise ValueError(
+            f"the crop size {size} is larger than the padded images ({height}×{width}): use a "
+            "smaller size or more padding"
+        )
+    if offsets is None:
+        tops = torch.randint(0, height - size + 1, (n_images,), generator=generator)
+        lefts = torch.randint(0, width - size + 1, (n_images,), generator=generator)
+        offsets = torch.stack([tops, lefts], dim=1)
+    offsets = offsets.to(padded.device)
+    window = torch.arange(size, device=padded.device)
+    rows = (offsets[:, 0:1] + window).view(n_images, 1, size, 1)
+    columns = (offsets[:, 1:2] + window).view(n_images, 1, 1, size)
+    images = torch.arange(n_images, device=padded.device).view(-1, 1, 1, 1)
+    channels = torch.arange(padded.shape[1], device=padded.device).view(1, -1, 1, 1)
+    return padded[images, channels, rows, columns]
+
+
+class CroppedBatches:
+    """Mini-batches of random crops, a new crop of every image every epoch (DLwPT §7.1.4).
+
+    The tensor-path twin of a ``DataLoader`` over a dataset whose transform starts with
+    ``RandomCrop(size, padding=padding)``: the images are padded once (with normalised
+    black), and every batch is cut with one random offset per image. Use it wherever a
+    batch source goes: ``ptm.minibatch_loop``, ``ptm.train_classifier``, ``ptm.training.fit``.
+
+    Args:
+        images: normalised N×C×H×W images, e.g. ``cifar2.train_images``.
+        labels: their labels.
+        batch_size: images per batch.
+        padding: pixels added on every side before cropping (the book's exercise: 4).
+        mean, std: the normalisation of ``images``, for the value of black.
+        shuffle: a new order every epoch.
+        seed: seeds the order and the offsets.
+        device: where to keep the padded images.
+    """
+
+    def __init__(
+        self,
+        images: Tensor,
+        labels: Tensor,
+        batch_size: int = 64,
+        *,
+        padding: int = 4,
+        mean: Sequence[float] = CIFAR10_MEAN,
+        std: Sequence[float] = CIFAR10_STD,
+        shuffle: bool = True,
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+    ) -> None:
+        if len(images) != len(labels) or len(images) == 0:
+            raise ValueError(
+                f"images and labels must have the same, non-zero length, got {len(images)} and "
+                f"{len(labels)}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
+        self.size = images.shape[-1]
+        self.padded = pad_images(images, padding, normalized_black(mean, std))
+        self.labels = labels
+        if device is not None:
+            self.padded, self.labels = self.padded.to(device), labels.to(device)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __repr__(self) -> str:
+        padding = (self.padded.shape[-1] - self.size) // 2
+        return (
+            f"CroppedBatches({len(self.labels)} images, batch_size={self.batch_size}, "
+            f"{self.size}×{self.size} crops of {padding}-pixel padding, shuffle={self.shuffle})"
+        )
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        n_images = len(self.labels)
+        order = (
+            torch.randperm(n_images, generator=self.generator)
+            if self.shuffle
+            else torch.arange(n_images)
+        ).to(self.padded.device)
+        for start in range(0, n_images, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            crops = random_crop(self.padded[indices], self.size, generator=self.generator)
+            yield crops, self.labels[indices]
