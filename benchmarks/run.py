@@ -5,9 +5,10 @@ One run measures, alternating the sides and repeating: CIFAR-2 preparation
 (`prep_cifar2.py`), channel statistics (`channel_stats.py`), one training epoch
 (`training_epoch.py`), random crops (`crop.py`) and import time (`import_time.py`). It
 prints a table, writes ``benchmarks.json``, ``.txt`` and ``.png`` to ``--out``, and with
-``--docs`` rewrites docs/benchmarks.md and its plot (`page.py` fills `page_template.md`, with the GPU numbers
-of docs/gpu_training.json from `gpu_training.py`). It exits with 1 when the two sides did
-not compute the same values, else 0, goals met or not. From the repository root::
+``--docs`` rewrites docs/benchmarks.md and its plot (`page.py` fills `page_template.md`,
+with the GPU numbers of docs/gpu_training.json from `gpu_training.py`). It exits with 1
+when the two sides did not compute the same values, else 0, goals met or not. From the
+repository root::
 
     python benchmarks/run.py --docs     # the full run, as `make bench` (a few minutes)
     python benchmarks/run.py --quick    # small data: checks that everything runs (< 1 min)
