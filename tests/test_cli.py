@@ -303,3 +303,25 @@ def test_committed_readme_figures_match_what_ptm_draws_today():
                 assert line["y"] == pytest.approx(stored_line["y"], rel=1e-4, abs=1e-6), (
                     f"{name}: the figure's data drifted; run `make figures` and commit the result"
                 )
+
+
+def test_notebooks_without_the_notebook_extra_name_the_extra(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_nbclient(name, *args, **kwargs):
+        if name in ("nbclient", "nbformat"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_nbclient)
+    assert main(["notebooks", "--smoke"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "pip install 'ptm-dlwpt[notebooks]'" in error and "nbclient" in error
+
+
+def test_notebooks_can_be_chosen_by_name(capsys):
+    assert main(["notebooks", "--smoke", "chapter9"]) == 2
+    assert "no notebook 'chapter9'" in capsys.readouterr().err

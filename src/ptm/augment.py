@@ -70,11 +70,14 @@ def random_crop(
         offsets = torch.stack([tops, lefts], dim=1)
     offsets = offsets.to(padded.device)
     window = torch.arange(size, device=padded.device)
-    rows = (offsets[:, 0:1] + window).view(n_images, 1, size, 1)
-    columns = (offsets[:, 1:2] + window).view(n_images, 1, 1, size)
-    images = torch.arange(n_images, device=padded.device).view(-1, 1, 1, 1)
-    channels = torch.arange(padded.shape[1], device=padded.device).view(1, -1, 1, 1)
-    return padded[images, channels, rows, columns]
+    rows = offsets[:, 0:1] + window  # N×size: the rows each crop takes
+    columns = offsets[:, 1:2] + window
+    # one flat pixel index per crop pixel, the same for every channel: a single gather
+    flat = (rows[:, :, None] * width + columns[:, None, :]).reshape(n_images, 1, size * size)
+    n_channels = padded.shape[1]
+    pixels = padded.reshape(n_images, n_channels, height * width)
+    crops = pixels.gather(2, flat.expand(n_images, n_channels, size * size))
+    return crops.reshape(n_images, n_channels, size, size)
 
 
 class CroppedBatches:

@@ -360,7 +360,7 @@ def _torchvision_cifar10() -> type:
     return datasets.CIFAR10
 
 
-def open_dataset(root: Path, train: bool = True, transform: Any = None) -> Any:
+def open_dataset(data_dir: Path, train: bool = True, transform: Any = None) -> Any:
     """torchvision's ``CIFAR10`` reading checked files through ptm's safe unpickler (§7.1.2).
 
     Returns an instance of a subclass of ``torchvision.datasets.CIFAR10`` (so it is a
@@ -368,7 +368,7 @@ def open_dataset(root: Path, train: bool = True, transform: Any = None) -> Any:
     files are ptm's stand-in. The subclass is made on first use, so that importing
     this module does not import torchvision.
     """
-    return _dataset_class()(root, train=train, transform=transform)
+    return _dataset_class()(data_dir, train=train, transform=transform)
 
 
 _DATASET_CLASS: list[type] = []
@@ -458,13 +458,14 @@ def _download(root: Path) -> None:
         ) from None
 
 
-def ensure_cifar10(root: Path, download: bool) -> dict[str, Any] | None:
-    """Make sure ``root`` holds an intact ``cifar-10-batches-py/``: unpack the archive if
+def ensure_cifar10(data_dir: Path, download: bool) -> dict[str, Any] | None:
+    """Make sure ``data_dir`` holds an intact ``cifar-10-batches-py/``: unpack the archive if
     only that is there, else download it; then check every file.
 
     Returns:
         The stand-in's manifest, or None for real CIFAR-10.
     """
+    root = data_dir
     folder, archive = root / BATCHES_FOLDER, root / ARCHIVE_NAME
     if not folder.is_dir() and archive.is_file():
         if not _file_is_intact(archive, ARCHIVE_MD5):
@@ -515,6 +516,6 @@ def load_cifar10(
             where ptm looked and how to put the data there by hand.
         CifarCorruptedError: a file is truncated, corrupted or unsafe; the message names it.
     """
-    root = resolve_data_dir(data_dir)
-    ensure_cifar10(root, download)
-    return open_dataset(root, train=train, transform=transform)
+    data_dir = resolve_data_dir(data_dir)
+    ensure_cifar10(data_dir, download)
+    return open_dataset(data_dir, train=train, transform=transform)

@@ -259,6 +259,7 @@ def _require_notebook_extra() -> None:
 
 def _notebooks(args: argparse.Namespace) -> int:
     _require_notebook_extra()
+    from ptm.cifar_files import default_data_dir
     from ptm.notebook_runner import execute_notebook, find_notebooks, notebook_data_need
     from ptm.standin import choose_data_source
 
@@ -285,8 +286,9 @@ def _notebooks(args: argparse.Namespace) -> int:
             data = "synthetic stand-in (smoke run)"
         else:
             source = choose_data_source(fallback_to_standin=True)
+            if source.synthetic and source.data_dir != default_data_dir():
+                env["PTM_STANDIN"] = "1"  # CIFAR-10 is missing: the notebook uses the stand-in
             if source.synthetic:
-                env["PTM_STANDIN"] = "1"
                 data = f"synthetic stand-in, not CIFAR-10 ({source.reason.rstrip('.')})"
             else:
                 data = f"CIFAR-10 from {source.data_dir}"

@@ -63,7 +63,6 @@ def execute_notebook(
     env: Mapping[str, str] | None = None,
     data: str = "",
     timeout: int = 1200,
-    html: bool = True,
 ) -> NotebookResult:
     """Run one notebook in a fresh kernel and save the executed copy (and HTML).
 
@@ -74,7 +73,6 @@ def execute_notebook(
             ``{"PTM_SMOKE": "1"}``.
         data: a description of the data used, for the summary line.
         timeout: seconds allowed per cell.
-        html: also write an HTML rendering.
 
     Returns:
         A NotebookResult; a failing cell gives ``ok=False`` and the error's last line.
@@ -106,10 +104,9 @@ def execute_notebook(
         out_dir.mkdir(parents=True, exist_ok=True)
         executed_path = out_dir / path.name
         nbformat.write(notebook, str(executed_path))
-        if html:
-            from nbconvert import HTMLExporter
+        from nbconvert import HTMLExporter
 
-            body, _ = HTMLExporter().from_notebook_node(notebook)
-            html_path = executed_path.with_suffix(".html")
-            html_path.write_text(body, encoding="utf-8")
+        body, _ = HTMLExporter().from_notebook_node(notebook)
+        html_path = executed_path.with_suffix(".html")
+        html_path.write_text(body, encoding="utf-8")
     return NotebookResult(path, error is None, seconds, data, error, executed_path, html_path)

@@ -107,34 +107,34 @@ def _write_pickle(path: Path, entry: dict) -> str:
 
 
 def write_standin_cifar10(
-    root: str | Path, n_train_per_class: int = 100, n_val_per_class: int = 20, seed: int = 0
+    data_dir: str | Path, n_train_per_class: int = 100, n_val_per_class: int = 20, seed: int = 0
 ) -> Path:
-    """Write a synthetic dataset in CIFAR-10's on-disk format under ``root`` (DLwPT §7.1.1).
+    """Write a synthetic dataset in CIFAR-10's on-disk format under ``data_dir`` (DLwPT §7.1.1).
 
-    Creates ``root/cifar-10-batches-py/`` with ``data_batch_1`` … ``data_batch_5``,
+    Creates ``data_dir/cifar-10-batches-py/`` with ``data_batch_1`` … ``data_batch_5``,
     ``test_batch``, ``batches.meta`` (pickled dictionaries of N×3072 uint8 rows and
     labels, like the real files) and a manifest with their checksums. The folder is
     assembled elsewhere and renamed into place, so it is complete or absent. An
     existing folder is left untouched.
 
     Args:
-        root: the folder that will hold ``cifar-10-batches-py/``; use it as ``data_dir``.
+        data_dir: the folder that will hold ``cifar-10-batches-py/``.
         n_train_per_class: training images per class (CIFAR-10 has 5,000).
         n_val_per_class: validation images per class (CIFAR-10 has 1,000).
         seed: the random seed; the same arguments always write the same bytes.
 
     Returns:
-        ``root``.
+        ``data_dir``.
 
     Raises:
-        FileExistsError: ``root`` already holds a ``cifar-10-batches-py`` folder.
+        FileExistsError: ``data_dir`` already holds a ``cifar-10-batches-py`` folder.
     """
     if n_train_per_class < N_TRAIN_BATCHES or n_val_per_class < 1:
         raise ValueError(
             f"need at least {N_TRAIN_BATCHES} training and 1 validation image per class, got "
             f"{n_train_per_class} and {n_val_per_class}"
         )
-    root = Path(root)
+    root = Path(data_dir)
     target = root / BATCHES_FOLDER
     if target.exists():
         raise FileExistsError(f"{target} already exists; ptm does not overwrite data")
