@@ -192,7 +192,7 @@ def test_chapter6_exercises_run_the_wine_exercise_when_the_file_is_there(tmp_pat
         for output in cell.outputs
     )
     assert "Wine(10 wines, 11 features)" in texts
-    assert "loss: " in texts and "one epoch: " in texts
+    assert "training loss, epoch 1 → last" in texts and "ms per epoch, wine" in texts
     assert "Skipping the wine exercise" not in texts
 
 

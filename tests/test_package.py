@@ -154,3 +154,21 @@ def test_unknown_names_are_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         ptm.nonexistent  # noqa: B018
+
+
+def test_names_imported_from_a_module_are_in_its_public_list():
+    import importlib
+
+    files = [*PACKAGE.glob("*.py"), *(PROJECT_ROOT / "tests").glob("*.py"),
+             *(PROJECT_ROOT / "benchmarks").glob("*.py")]  # fmt: skip
+    outside = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ptm."):
+                public = set(getattr(importlib.import_module(node.module), "__all__", ()))
+                outside += [
+                    f"{path.name}: {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name not in public and path.stem != node.module.split(".")[-1]
+                ]
+    assert outside == []

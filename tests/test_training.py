@@ -121,9 +121,9 @@ def test_accuracy_is_tracked_for_classification():
     assert all(0.0 <= value <= 1.0 for value in history.train_accuracy)
 
 
-def test_log_lines_at_epoch_one_and_every_k():
-    lines = []
-    train_line(n_epochs=10, log_every=4, log=lines.append)
+def test_log_lines_at_epoch_one_and_every_k(capsys):
+    train_line(n_epochs=10, log_every=4)
+    lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines] == ["Epoch 1", "Epoch 4", "Epoch 8"]
     assert "Training loss" in lines[0] and "Validation loss" in lines[0]
 

@@ -426,7 +426,7 @@ def _missing_message(root: Path, reason: str) -> str:
         f"CIFAR-10 is not available: {reason}.\n"
         f"  ptm looked in: {root}\n"
         f"  for the folder {BATCHES_FOLDER}/ or the archive {ARCHIVE_NAME}.\n"
-        f"  To fix it: on a machine with internet, download {CIFAR10_URL} (about 163 MB)\n"
+        f"  To fix it: on a machine with internet, download {CIFAR10_URL} (about 170 MB)\n"
         f"  and copy it into that folder; ptm unpacks it the next time it loads. Or set\n"
         f"  PTM_DATA_DIR (or pass data_dir=) to a folder that holds {BATCHES_FOLDER}/."
     )
@@ -465,8 +465,7 @@ def ensure_cifar10(data_dir: Path, download: bool) -> dict[str, Any] | None:
     Returns:
         The stand-in's manifest, or None for real CIFAR-10.
     """
-    root = data_dir
-    folder, archive = root / BATCHES_FOLDER, root / ARCHIVE_NAME
+    folder, archive = data_dir / BATCHES_FOLDER, data_dir / ARCHIVE_NAME
     if not folder.is_dir() and archive.is_file():
         if not _file_is_intact(archive, ARCHIVE_MD5):
             raise CifarCorruptedError(
@@ -477,14 +476,16 @@ def ensure_cifar10(data_dir: Path, download: bool) -> dict[str, Any] | None:
         from torchvision.datasets.utils import extract_archive
 
         try:
-            extract_archive(str(archive), str(root))  # creates the folder
+            extract_archive(str(archive), str(data_dir))  # creates the folder
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # a half-unpacked folder of our own
             raise
     if not folder.is_dir():
         if not download:
-            raise CifarNotFoundError(_missing_message(root, "it is not there and download=False"))
-        _download(root)
+            raise CifarNotFoundError(
+                _missing_message(data_dir, "it is not there and download=False")
+            )
+        _download(data_dir)
     manifest = read_manifest(folder)
     verify_folder(folder, manifest)
     return manifest

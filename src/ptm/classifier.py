@@ -27,6 +27,7 @@ __all__ = [
     "check_learning_rate",
     "confusion_matrix",
     "count_parameters",
+    "default_loss",
     "describe_architecture",
     "misclassified",
     "predict",
@@ -376,7 +377,6 @@ def train_classifier(
     device: str | torch.device = "auto",
     progress: bool = True,
     log_every: int | None = 10,
-    log: Callable[[str], None] = print,
     keep_best: bool = False,
 ) -> History:
     """Train a classifier with SGD on mini-batches, as the book does (DLwPT §7.2.6).
@@ -401,7 +401,6 @@ def train_classifier(
         progress: a progress bar over epochs; False turns it off.
         log_every: a line at epoch 1 and every this many epochs (1: every epoch, as the
             notes print; None: none).
-        log: where those lines go.
         keep_best: end with the weights of the epoch with the best validation accuracy.
 
     Returns:
@@ -432,7 +431,6 @@ def train_classifier(
         device=device,
         track_accuracy=True,
         log_every=log_every,
-        log=log,
         progress=progress,
         keep_best=keep_best,
     )

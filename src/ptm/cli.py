@@ -135,7 +135,7 @@ def _temperature(args: argparse.Namespace) -> int:
            if not _finite(loss)]  # fmt: skip
     if bad:
         raise UsageError(
-            f"the training loss became inf or NaN at epoch {bad[0]} (lr {args.lr}): try a "
+            f"the training loss became inf or NaN at epoch {bad[0]} (lr {result.lr:g}): try a "
             "smaller learning rate"
         )
     last = history.last()
@@ -384,7 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     temp = command("temperature", "fit the temperature model (§6.2–§6.3)")
-    temp.add_argument("--model", choices=["linear", "network"], default="network")
+    temp.add_argument("--model", choices=["linear", "network"], default="network",
+                      help="the linear model (§6.2.2) or the 1-8-1 network (§6.3.2)")  # fmt: skip
     temp.add_argument(
         "--epochs", type=positive_integer, help="default 3000 (linear), 5000 (network)"
     )

@@ -78,8 +78,10 @@ def per_sample_loop(
 ) -> History:
     """The notes' first classifier loop: one image per step, in the data's order (§7.2.6).
 
-    ``cifar2`` is the notes' list of ``(image, label)`` pairs (`ptm.cifar2_list`); shuffle
-    it yourself for another order. Prints the epoch's mean loss after every epoch.
+    ``cifar2`` is the notes' list of ``(image, label)`` pairs (`ptm.cifar2_list`), taken in
+    its order, as the notes do; for a new random order every epoch, pass
+    ``DataLoader(cifar2, batch_size=1, shuffle=True)`` to `minibatch_loop` instead. Prints the
+    epoch's mean loss after every epoch.
     """
     _check_image_inputs(n_epochs, model, cifar2, "cifar2")
     history = History()

@@ -134,13 +134,13 @@ def write_standin_cifar10(
             f"need at least {N_TRAIN_BATCHES} training and 1 validation image per class, got "
             f"{n_train_per_class} and {n_val_per_class}"
         )
-    root = Path(data_dir)
-    target = root / BATCHES_FOLDER
+    data_dir = Path(data_dir)
+    target = data_dir / BATCHES_FOLDER
     if target.exists():
         raise FileExistsError(f"{target} already exists; ptm does not overwrite data")
-    root.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    work = Path(tempfile.mkdtemp(prefix=".standin-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix=".standin-", dir=data_dir))
     try:
         checksums = {}
         train_labels = _balanced_labels(n_train_per_class, rng)
@@ -185,7 +185,7 @@ def write_standin_cifar10(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return root
+    return data_dir
 
 
 def standin_data_dir(size: str = "smoke", seed: int = 0) -> Path:

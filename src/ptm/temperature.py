@@ -241,11 +241,13 @@ def nonlinearity(model: nn.Module, fahrenheit_range: tuple[float, float] = (20.0
 
 @dataclass
 class TemperatureFit:
-    """What `fit_temperature` returns: the trained model, its History and the split."""
+    """What `fit_temperature` returns: the trained model, its History, the split and the
+    learning rate used."""
 
     model: nn.Module
     history: History
     split: TemperatureSplit
+    lr: float
 
 
 MODEL_BUILDERS = {"linear": build_linear_model, "network": build_named_seq_model}
@@ -303,4 +305,4 @@ def fit_temperature(
         split.t_c_val,
         log_every=log_every,
     )
-    return TemperatureFit(model, history, split)
+    return TemperatureFit(model, history, split, lr)

@@ -30,11 +30,13 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
+    "Batches",
     "History",
     "TensorBatches",
     "TrainingDivergedWarning",
     "evaluate",
     "fit",
+    "progress_bar",
     "resolve_device",
     "seeded",
 ]
@@ -401,7 +403,6 @@ def fit(
     device: str | torch.device = "cpu",
     track_accuracy: bool = False,
     log_every: int | None = None,
-    log: Callable[[str], None] = print,
     progress: bool = False,
     keep_best: bool = False,
 ) -> History:
@@ -422,8 +423,7 @@ def fit(
             None trains on the whole pair at once (full batch, as in chapter 6).
         device: ``"cpu"``, ``"cuda"``, ... (`resolve_device` turns ``"auto"`` into one).
         track_accuracy: also record training and validation accuracy (classification).
-        log_every: log a line at epoch 1 and every ``log_every`` epochs; None logs nothing.
-        log: where those lines go; ``print`` by default.
+        log_every: print a line at epoch 1 and every ``log_every`` epochs; None: none.
         progress: show a progress bar over epochs.
         keep_best: at the end, give the model back the weights of
             `History.best_epoch` (the best validation accuracy) instead of the last ones.
@@ -475,7 +475,7 @@ def fit(
                 if keep_best and history.best_epoch() == epoch:  # a copy of the best weights
                     best = {name: value.clone() for name, value in model.state_dict().items()}
                 if log_every is not None and (epoch == 1 or epoch % log_every == 0):
-                    log(history.describe_epoch())
+                    print(history.describe_epoch())
                 if bar is not None:
                     bar.update()
     except KeyboardInterrupt as interrupt:

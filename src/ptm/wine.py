@@ -18,7 +18,7 @@ from torch import Tensor
 
 from ptm.cifar_files import default_data_dir
 
-__all__ = ["WINE_FILE", "WINE_URL", "Wine", "default_wine_path", "load_wine"]
+__all__ = ["WINE_FILE", "WINE_URL", "Wine", "WineDataError", "default_wine_path", "load_wine"]
 
 WINE_FILE = "winequality-white.csv"
 WINE_URL = "https://archive.ics.uci.edu/dataset/186/wine+quality"
@@ -26,7 +26,7 @@ N_COLUMNS = 12  # 11 measurements and the quality score
 
 
 class WineDataError(ValueError):
-    """The wine file is missing or malformed; the message names the file, line and column."""
+    """The wine file is malformed; the message names the file, the line and the column."""
 
 
 @dataclass(frozen=True)
