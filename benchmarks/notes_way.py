@@ -69,15 +69,3 @@ def channel_stats(tensor_cifar10: datasets.CIFAR10) -> tuple[Tensor, Tensor]:
 def build_model() -> nn.Sequential:
     """The notes' 3072-512-2 classifier (DLwPT §7.2.5)."""
     return nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))
-
-
-def train_epoch(model: nn.Module, train_loader: Any, optimizer: Any, loss_fn: Any) -> None:
-    """One epoch of the notes' loop over ``DataLoader(cifar2, batch_size=64, shuffle=True)``
-    (DLwPT §7.2.6)."""
-    for imgs, labels in train_loader:
-        batch_size = imgs.shape[0]
-        outputs = model(imgs.view(batch_size, -1))
-        loss = loss_fn(outputs, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()

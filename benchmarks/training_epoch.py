@@ -2,7 +2,8 @@
 
 One epoch over CIFAR-2's training images, batch 64, SGD with lr 1e-2, NLL loss:
 
-- the notes' loop over ``DataLoader(cifar2, batch_size=64, shuffle=True)`` (`notes_way`);
+- the notes' loop over ``DataLoader(cifar2, batch_size=64, shuffle=True)``, as the lesson
+  runs it (`ptm.minibatch_loop`);
 - ptm: ``ptm.training.fit`` on the tensor pair ``cifar2.train`` (batches by indexing);
 - the **limit**: the same epoch's matrix multiplies alone, with plain ``torch.matmul`` on
   the same shapes. Almost all of an epoch's arithmetic is in those multiplies, so no loop
@@ -74,6 +75,11 @@ def sgd(model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
 
 
+def notes_epoch(model: nn.Module, loader: DataLoader, optimizer: Any, loss_fn: Any) -> None:
+    """One epoch of the notes' loop over the ``DataLoader``, as the lesson runs it."""
+    ptm.minibatch_loop(1, optimizer, model, loss_fn, loader, log_every=None)
+
+
 def ptm_epoch(model: nn.Module, cifar2: ptm.Cifar2, loss_fn: Any, seed: int | None) -> None:
     """One epoch of ``ptm.training.fit`` on the tensors; ``seed`` None: no shuffling."""
     options = {"n_epochs": 1, "batch_size": BATCH_SIZE, "shuffle": seed is not None, "seed": seed}
@@ -95,7 +101,7 @@ def check_same_results(notes_list: list, cifar2: ptm.Cifar2) -> dict[str, Any]:
         return loss_fn
 
     loader = DataLoader(notes_list, batch_size=BATCH_SIZE, shuffle=False)
-    notes_way.train_epoch(notes_model, loader, sgd(notes_model), recording("notes"))
+    notes_epoch(notes_model, loader, sgd(notes_model), recording("notes"))
     ptm_epoch(ptm_model, cifar2, recording("ptm"), seed=None)
     notes_losses, ptm_losses = torch.tensor(losses["notes"]), torch.tensor(losses["ptm"])
     same_count = notes_losses.shape == ptm_losses.shape
@@ -117,7 +123,7 @@ def run(notes_list: list, cifar2: ptm.Cifar2, repeats: int, profiled: int) -> di
     def notes(repeat: int) -> float:
         model, _ = twin_models(repeat)
         optimizer = sgd(model)
-        return timed(lambda: notes_way.train_epoch(model, loader, optimizer, nn.NLLLoss()))[0]
+        return timed(lambda: notes_epoch(model, loader, optimizer, nn.NLLLoss()))[0]
 
     def fast(repeat: int) -> float:
         _, model = twin_models(repeat)

@@ -354,12 +354,6 @@ def read_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data, labels
 
 
-def _torchvision_cifar10() -> type:
-    from torchvision import datasets
-
-    return datasets.CIFAR10
-
-
 def open_dataset(data_dir: Path, train: bool = True, transform: Any = None) -> Any:
     """torchvision's ``CIFAR10`` reading checked files through ptm's safe unpickler (§7.1.2).
 
@@ -377,10 +371,10 @@ _DATASET_CLASS: list[type] = []
 def _dataset_class() -> type:
     if _DATASET_CLASS:
         return _DATASET_CLASS[0]
-    cifar10 = _torchvision_cifar10()
+    from torchvision.datasets import CIFAR10
     from torchvision.datasets.vision import VisionDataset
 
-    class PtmCIFAR10(cifar10):  # type: ignore[misc, valid-type]
+    class PtmCIFAR10(CIFAR10):  # type: ignore[misc, valid-type]
         """torchvision's CIFAR10, its files read by ptm's safe unpickler after ptm's checks."""
 
         synthetic = False

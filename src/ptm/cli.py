@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
 import re
 import shutil
@@ -116,8 +118,6 @@ def _check_save_path(text: str) -> Path:
     folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("/"))
     if not folder.is_dir():
         raise UsageError(f"--save {text}: {folder} is a file, so no folder can be made there")
-    import os
-
     if not os.access(folder, os.W_OK):
         raise UsageError(f"--save {text}: the folder {folder} is not writable")
     return path
@@ -132,7 +132,7 @@ def _temperature(args: argparse.Namespace) -> int:
     )  # fmt: skip
     history = result.history
     bad = [epoch for epoch, loss in zip(history.epochs, history.train_loss, strict=True)
-           if not _finite(loss)]  # fmt: skip
+           if not math.isfinite(loss)]  # fmt: skip
     if bad:
         raise UsageError(
             f"the training loss became inf or NaN at epoch {bad[0]} (lr {result.lr:g}): try a "
@@ -143,10 +143,6 @@ def _temperature(args: argparse.Namespace) -> int:
         print(f"{name} {tuple(parameter.shape)}")
     print(f"train_loss={last['train_loss']:.4f} val_loss={last['val_loss']:.4f}")
     return 0
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
 
 
 def _version(package: str) -> str:
