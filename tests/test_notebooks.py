@@ -9,11 +9,20 @@ import textwrap
 import nbformat
 import pytest
 from conftest import PROJECT_ROOT
+from torch import nn
 
+import ptm
 from ptm import lessons
-from ptm.notebook_runner import execute_notebook, find_notebooks, notebook_data_need
+from ptm.notebook_runner import (
+    execute_notebook,
+    find_notebooks,
+    notebook_data_need,
+    notebook_name,
+)
 
 NOTEBOOKS = find_notebooks(PROJECT_ROOT / "notebooks")
+ENGLISH = find_notebooks(PROJECT_ROOT / "notebooks", ["en"])
+KOREAN = find_notebooks(PROJECT_ROOT / "notebooks", ["ko"])
 SECTIONS = {
     "chapter6_neural_networks.ipynb": [
         "6.1",
@@ -51,11 +60,13 @@ SECTIONS = {
 }
 
 
-def test_one_notebook_per_chapter_and_one_of_its_exercises():
-    assert [path.name for path in NOTEBOOKS] == sorted(SECTIONS)
+def test_one_notebook_per_chapter_and_one_of_its_exercises_in_each_language():
+    assert [path.name for path in ENGLISH] == sorted(SECTIONS)
+    assert [path.name for path in KOREAN] == sorted(SECTIONS)
+    assert NOTEBOOKS == ENGLISH + KOREAN
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
 def test_notebook_is_committed_without_outputs(path):
     notebook = json.loads(path.read_text())
     for cell in notebook["cells"]:
@@ -63,7 +74,7 @@ def test_notebook_is_committed_without_outputs(path):
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
 def test_notebook_follows_the_sections_of_the_notes(path):
     notebook = nbformat.read(str(path), as_version=4)
     headings = [
@@ -81,7 +92,7 @@ def test_notebook_follows_the_sections_of_the_notes(path):
 
 @pytest.mark.notebook
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
 def test_notebook_runs_in_a_real_kernel(path, tmp_path):
     result = execute_notebook(path, out_dir=tmp_path, env={"PTM_SMOKE": "1"}, timeout=600)
     assert result.ok, result.error
@@ -103,58 +114,201 @@ def test_notebook_runs_in_a_real_kernel(path, tmp_path):
     assert result.html is not None and result.html.stat().st_size > 10_000
 
 
-def lesson_code(function) -> str:
-    """A function's source without its docstring: what a notebook shows of a lesson loop."""
-    source = textwrap.dedent(inspect.getsource(function))
-    docstring = ast.parse(source).body[0].body[0]
-    lines = source.splitlines()
-    del lines[docstring.lineno - 1 : docstring.end_lineno]
-    return "\n".join(lines)
+def without_docstring(function: ast.FunctionDef) -> str:
+    """A function definition as an AST dump, its docstring left out."""
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        function = ast.FunctionDef(**{**function.__dict__, "body": body[1:]})
+    return ast.dump(function, annotate_fields=True, include_attributes=False)
 
 
-def shown_functions(path) -> dict[str, str]:
-    """Each ``def name(...)`` shown in a markdown code block of a notebook, by name."""
+def code_cells(path) -> list[str]:
     notebook = nbformat.read(str(path), as_version=4)
-    blocks = {}
-    for cell in notebook.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for block in re.findall(r"```python\n(.*?)\n```", cell.source, flags=re.DOTALL):
-            match = re.match(r"def (\w+)\(", block)
-            if match and hasattr(lessons, match.group(1)):  # not the sketch of __call__
-                blocks[match.group(1)] = block
-    return blocks
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
 
 
-LESSONS_SHOWN = {
+def defined_functions(path) -> dict[str, ast.FunctionDef]:
+    """Each function a notebook defines in its code cells, by name."""
+    functions = {}
+    for source in code_cells(path):
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                functions[node.name] = node
+    return functions
+
+
+LESSONS_DEFINED = {
     "chapter6_neural_networks.ipynb": ["training_loop"],
     "chapter6_exercises.ipynb": [],
     "chapter7_exercises.ipynb": [],
     "chapter7_birds_vs_airplanes.ipynb": ["per_sample_loop", "minibatch_loop", "accuracy_loop"],
 }
+NOTES_FUNCTIONS = {"softmax"}  # the notes' own small functions, not in ptm.lessons
 
 
-@pytest.mark.parametrize("name", sorted(LESSONS_SHOWN))
-def test_the_lesson_loops_shown_are_the_code_that_runs(name):
-    shown = shown_functions(PROJECT_ROOT / "notebooks" / name)
-    assert sorted(shown) == sorted(LESSONS_SHOWN[name])
-    for function_name, block in shown.items():
-        assert block == lesson_code(getattr(lessons, function_name)), (
-            f"{name} shows an old copy of ptm.lessons.{function_name}: paste its current source"
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
+def test_the_notes_loops_are_code_cells_equal_to_ptm_lessons(path):
+    defined = defined_functions(path)
+    loops = LESSONS_DEFINED[path.name]
+    assert sorted(set(defined) - NOTES_FUNCTIONS) == sorted(loops), "no helpers in notebooks"
+    code = "\n".join(code_cells(path))
+    for name in loops:
+        library = ast.parse(textwrap.dedent(inspect.getsource(getattr(lessons, name)))).body[0]
+        assert without_docstring(defined[name]) == without_docstring(library), (
+            f"{notebook_name(path)} defines {name} differently from ptm.lessons.{name}: "
+            "change both, or neither"
         )
-    notebook = nbformat.read(str(PROJECT_ROOT / "notebooks" / name), as_version=4)
-    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    for function_name in LESSONS_SHOWN[name]:
-        assert f"ptm.{function_name}(" in code, f"the notebook never calls {function_name}"
+        calls = re.findall(rf"(?<![\w.]){name}\(", code)
+        assert len(calls) >= 2, f"{notebook_name(path)} never calls its own {name}"
+        assert f"ptm.{name}(" not in code and f"lessons.{name}(" not in code
 
 
-def test_every_lesson_loop_is_short_and_checks_its_input_first():
-    for name in lessons.__all__:
-        body = lesson_code(getattr(lessons, name)).splitlines()
-        signature_end = next(i for i, line in enumerate(body) if line.rstrip().endswith(":"))
-        statements = [line for line in body[signature_end + 1 :] if line.strip()]
-        assert len(statements) <= 20, f"{name} has {len(statements)} lines"
-        assert statements[0].strip().startswith("_check"), name
+PRIVATE = re.compile(r"(?:ptm(?:\.\w+)*\._[a-z]\w*|from ptm[\w.]* import [^\n]*\b_[a-z])")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
+def test_notebooks_use_no_private_names(path):
+    assert PRIVATE.findall("\n".join(code_cells(path))) == []
+
+
+HAND_BUILT = {  # what a notebook cell builds by hand, and the ptm builder of the same model
+    "seq_model = nn.Sequential(\n    nn.Linear(1, 13)": lambda: ptm.build_seq_model(13),
+    "seq_model = nn.Sequential(\n    OrderedDict(": lambda: ptm.build_named_seq_model(8),
+    "model = nn.Sequential(\n    nn.Linear(3072, 512),\n    nn.Tanh(),\n    nn.Linear(512, 2),\n"
+    "    nn.LogSoftmax": lambda: nn.Sequential(*ptm.build_fc_classifier()[1:]),  # no Flatten
+}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
+def test_the_notes_hand_built_models_match_ptms_builders(path):
+    from collections import OrderedDict
+
+    from torch import nn
+
+    found = 0
+    for source in code_cells(path):
+        for start, builder in HAND_BUILT.items():
+            if start not in source:
+                continue
+            statement = source[source.index(start) :]
+            statement = statement[: statement.index("\n)") + 2]  # up to the closing bracket
+            namespace = {"nn": nn, "OrderedDict": OrderedDict}
+            exec(statement, namespace)  # the cell's own model-building statement
+            built = namespace["seq_model" if "seq_model" in namespace else "model"]
+            assert repr(built) == repr(builder()), f"{notebook_name(path)}: {start!r}"
+            found += 1
+    expected = {"chapter6_neural_networks.ipynb": 2, "chapter7_birds_vs_airplanes.ipynb": 3}
+    assert found == expected.get(path.name, 0)
+
+
+# -- the Korean twins ------------------------------------------------------------------------
+
+
+def comparable_code(source: str) -> str:
+    """Code without its comments and blank lines, for comparing the twins' cells."""
+    import io
+    import tokenize
+
+    tokens = [
+        token
+        for token in tokenize.generate_tokens(io.StringIO(source + "\n").readline)
+        if token.type != tokenize.COMMENT
+    ]
+    lines = tokenize.untokenize(tokens).splitlines()
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
+def cells(path):
+    return nbformat.read(str(path), as_version=4).cells
+
+
+def is_parameters(cell) -> bool:
+    return "parameters" in cell.metadata.get("tags", [])
+
+
+TWINS = [(english, english.parent.parent / "ko" / english.name) for english in ENGLISH]
+
+
+@pytest.mark.parametrize("english, korean", TWINS, ids=lambda path: path.stem)
+def test_the_twins_have_the_same_code(english, korean):
+    english_cells, korean_cells = cells(english), cells(korean)
+    assert [c.cell_type for c in english_cells] == [c.cell_type for c in korean_cells]
+    for index, (ours, theirs) in enumerate(zip(english_cells, korean_cells, strict=True)):
+        if ours.cell_type != "code":
+            continue
+        assert is_parameters(ours) == is_parameters(theirs), f"cell {index}"
+        ours_code, theirs_code = comparable_code(ours.source), comparable_code(theirs.source)
+        if is_parameters(ours):  # the language may differ, nothing else
+            assert 'LANG = "en"' in ours_code and 'LANG = "ko"' in theirs_code
+            ours_code = ours_code.replace('LANG = "en"', "")
+            theirs_code = theirs_code.replace('LANG = "ko"', "")
+        assert ours_code == theirs_code, f"code cell {index} of {english.name} differs"
+
+
+def narrative_numbers(source: str) -> set[str]:
+    return {number.replace(",", "") for number in re.findall(r"\d+(?:[.,]\d+)*", source)}
+
+
+@pytest.mark.parametrize("english, korean", TWINS, ids=lambda path: path.stem)
+def test_the_twins_quote_the_same_numbers_under_the_same_headings(english, korean):
+    for index, (ours, theirs) in enumerate(zip(cells(english), cells(korean), strict=True)):
+        if ours.cell_type != "markdown":
+            continue
+        headings = [
+            [re.match(r"(#+) ([\d.]+ )?", line).group(0) for line in cell.source.splitlines()
+             if line.startswith("#")]
+            for cell in (ours, theirs)
+        ]  # fmt: skip
+        assert headings[0] == headings[1], f"headings of cell {index} of {english.name}"
+        assert narrative_numbers(ours.source) == narrative_numbers(theirs.source), (
+            f"markdown cell {index} of {english.name}: numbers differ"
+        )
+
+
+def glossary() -> list[dict[str, str]]:
+    import csv
+
+    with open(PROJECT_ROOT / "notebooks" / "ko" / "glossary.csv", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def korean_narrative(path) -> str:
+    """The Korean prose of a notebook: markdown without headings, code or code spans."""
+    text = "\n".join(cell.source for cell in cells(path) if cell.cell_type == "markdown")
+    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    text = re.sub(r"`[^`]*`", " ", text)
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def test_the_glossary_lists_the_notes_terms_first():
+    sources = [entry["source"] for entry in glossary()]
+    assert sources == sorted(sources, key=["notes", "ptm"].index)
+    assert sources.count("notes") >= 25
+
+
+@pytest.mark.parametrize("path", KOREAN, ids=notebook_name)
+def test_korean_terms_carry_the_english_term_at_first_use(path):
+    text = korean_narrative(path)
+    terms = glossary()
+    for entry in terms:
+        term = entry["korean"]
+        masked = text
+        for longer in (other["korean"] for other in terms):
+            if term in longer and longer != term:
+                masked = masked.replace(longer, "□" * len(longer))
+        first = masked.find(term)
+        if first < 0:
+            continue
+        after = masked[first + len(term) : first + len(term) + len(entry["english"]) + 3]
+        assert after.lstrip().lower().startswith(f"({entry['english'].lower()}"), (
+            f"{notebook_name(path)}: the first {term!r} should read {term}({entry['english']}), "
+            f"found {masked[first : first + 40]!r}"
+        )
+
+
+def test_every_glossary_term_appears_in_the_korean_notebooks():
+    text = "\n".join(korean_narrative(path) for path in KOREAN)
+    assert [entry["korean"] for entry in glossary() if entry["korean"] not in text] == []
 
 
 WINE_ROWS = [
@@ -181,7 +335,7 @@ def test_chapter6_exercises_run_the_wine_exercise_when_the_file_is_there(tmp_pat
     (data_dir.parent / "p1ch4").mkdir(parents=True)
     header = ";".join(f'"column {number}"' for number in range(11)) + ';"quality"'
     (data_dir.parent / "p1ch4" / WINE_FILE).write_text("\n".join([header, *WINE_ROWS]) + "\n")
-    path = PROJECT_ROOT / "notebooks" / "chapter6_exercises.ipynb"
+    path = PROJECT_ROOT / "notebooks" / "en" / "chapter6_exercises.ipynb"
     result = execute_notebook(path, out_dir=tmp_path, env={"PTM_SMOKE": "1"}, timeout=600)
     assert result.ok, result.error
     executed = nbformat.read(str(result.executed), as_version=4)
@@ -196,11 +350,14 @@ def test_chapter6_exercises_run_the_wine_exercise_when_the_file_is_there(tmp_pat
     assert "Skipping the wine exercise" not in texts
 
 
-def test_exercise_notebooks_have_a_parameters_cell():
-    for name in ("chapter6_exercises.ipynb", "chapter7_exercises.ipynb"):
-        notebook = nbformat.read(str(PROJECT_ROOT / "notebooks" / name), as_version=4)
+def test_every_notebook_has_one_parameters_cell_that_sets_its_language():
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(str(path), as_version=4)
         tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
-        assert len(tagged) == 1 and "PTM_SMOKE" in tagged[0].source
+        assert len(tagged) == 1, notebook_name(path)
+        assert f'LANG = "{path.parent.name}"' in tagged[0].source
+        if path.name != "chapter6_neural_networks.ipynb":  # the others can run in smoke mode
+            assert "PTM_SMOKE" in tagged[0].source
 
 
 DISPLAY_CELLS = {

@@ -12,7 +12,14 @@ from ptm import (
     temperature_data,
     training_loop,
 )
-from ptm.temperature import CELSIUS, UNKNOWN_UNITS, fit_temperature, scale_readings
+from ptm.temperature import (
+    CELSIUS,
+    NOTES_SPLIT_SEED,
+    UNKNOWN_UNITS,
+    fit_temperature,
+    recover_linear_start,
+    scale_readings,
+)
 
 
 def describe_parameters(model):
@@ -78,11 +85,76 @@ def test_a_fraction_outside_zero_to_one_is_named(val_fraction):
         split_train_val(t_u, t_c, val_fraction=val_fraction)
 
 
-def test_default_split_validates_inside_the_training_range():
+def test_default_split_is_the_notes_split_which_holds_out_the_hottest_reading():
     t_c, t_u = temperature_data()
     split = split_train_val(t_u, t_c)
-    low, high = split.t_u_train.min(), split.t_u_train.max()
-    assert bool(((split.t_u_val > low) & (split.t_u_val < high)).all())
+    # the notes print the validation answers [[3.], [28.]]: the readings 33.9 and 81.9
+    assert split.t_u_val.flatten().tolist() == pytest.approx([33.9, 81.9])
+    assert split.t_c_val.flatten().tolist() == [3.0, 28.0]
+    assert split.t_u_val.max() > split.t_u_train.max()  # validation extrapolates
+    # the notes' randperm, seeded the notebook's way, gives the same split in the same order
+    torch.manual_seed(NOTES_SPLIT_SEED)
+    shuffled_indices = torch.randperm(11)
+    assert torch.equal(shuffled_indices[-2:], split.val_indices)
+    assert torch.equal(shuffled_indices[:-2], split.train_indices)
+
+
+def notes_linear_run(start):
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(start[0])
+        model.bias.fill_(start[1])
+    history = training_loop(
+        3000,
+        optim.SGD(model.parameters(), lr=1e-2),
+        model,
+        nn.MSELoss(),
+        split.t_un_train,
+        split.t_un_val,
+        split.t_c_train,
+        split.t_c_val,
+        log_every=None,
+    )
+    return history, model
+
+
+def test_the_notes_start_is_recovered_from_their_two_epoch_1_losses():
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    starts = recover_linear_start(
+        128.5702, 372.3021, split.t_un_train, split.t_c_train, split.t_un_val, split.t_c_val
+    )
+    # every start found gives both losses; only the first lies in nn.Linear's U(-1, 1)
+    for weight, bias in starts:
+        predictions = weight * split.t_un_train.double() + bias
+        train_loss = ((predictions - split.t_c_train.double()) ** 2).mean().item()
+        predictions = weight * split.t_un_val.double() + bias
+        val_loss = ((predictions - split.t_c_val.double()) ** 2).mean().item()
+        assert (train_loss, val_loss) == pytest.approx((128.5702, 372.3021), abs=1e-6)
+    assert [max(abs(w), abs(b)) <= 1 for w, b in starts] == [True, False, False, False]
+    assert starts[0] == pytest.approx((0.07020654, 0.25315032), abs=1e-6)
+    assert starts[1] == pytest.approx((-2.6285, 26.4126), abs=1e-4)
+
+
+def test_the_notes_linear_run_reappears_from_their_start_on_their_split():
+    """The ten numbers the notes print in §6.2.2, to ±1 in their last printed digit: a
+    PyTorch upgrade that moves one of them fails here."""
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    start = recover_linear_start(
+        128.5702, 372.3021, split.t_un_train, split.t_c_train, split.t_un_val, split.t_c_val
+    )[0]
+    history, model = notes_linear_run(start)
+    measured = [
+        value
+        for epoch in (1, 1000, 2000, 3000)
+        for value in (history.train_loss[epoch - 1], history.val_loss[epoch - 1])
+    ] + [model.weight.item(), model.bias.item()]
+    notes = [128.5702, 372.3021, 4.4547, 10.5202, 2.8727, 5.2306, 2.7444, 4.7395, 5.2439, -17.0374]
+    for value, printed in zip(measured, notes, strict=True):
+        assert abs(value - printed) <= 1.0001e-4, (value, printed)
 
 
 def test_linear_validation_loss_falls_after_epoch_1000_as_in_the_notes():

@@ -103,6 +103,6 @@ _SUBMODULES = frozenset(
     {
         "activations", "temperature", "lessons", "training", "cifar_files", "cifar_tensors",
         "standin", "classifier", "plots", "checkpoint", "files", "cli", "augment", "wine",
-        "experiments", "notebook_runner",
+        "experiments", "notebook_runner", "checks", "notes", "tables", "texts",
     }
 )  # fmt: skip

@@ -9,13 +9,13 @@ accuracy, confusion matrix, mistakes, and what happens when the images move (§7
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from ptm.checks import check_images, check_labels, check_learning_rate, model_device
 from ptm.training import Batches, History, fit, resolve_device, seeded
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "accuracy_under_shift",
     "architecture_label",
     "build_fc_classifier",
-    "check_learning_rate",
     "confusion_matrix",
     "count_parameters",
     "default_loss",
@@ -160,15 +159,6 @@ def count_parameters(model: nn.Module, *, per_layer: bool = False) -> int | list
     return counts
 
 
-def _first_linear(model: nn.Module) -> nn.Linear | None:
-    return next((module for module in model.modules() if isinstance(module, nn.Linear)), None)
-
-
-def _last_linear(model: nn.Module) -> nn.Linear | None:
-    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
-    return linears[-1] if linears else None
-
-
 # -- outputs as probabilities (§7.2.3–§7.2.5) ------------------------------------------
 
 
@@ -185,57 +175,23 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 # -- evaluation (§7.2.6) ---------------------------------------------------------------
 
 
-def _check_images(model: nn.Module, images: Tensor, name: str = "images") -> None:
-    if not isinstance(images, Tensor) or images.dim() < 2:
-        shape = tuple(getattr(images, "shape", ()))
-        raise ValueError(f"{name} must be a tensor of N samples, got shape {shape}")
-    if not images.is_floating_point():
-        raise ValueError(
-            f"{name} are {images.dtype}, but the model computes in floating point: convert "
-            "raw uint8 images with ptm.normalize_images(images) (or images.float() / 255)"
-        )
-    first = _first_linear(model)
-    features = math.prod(images.shape[1:])
-    if first is not None and features != first.in_features:
-        raise ValueError(
-            f"{name} have shape {tuple(images.shape)}, i.e. {features} values per sample, but "
-            f"the model's first layer takes {first.in_features} (e.g. N×3×32×32 images)"
-        )
-
-
-def _check_labels(model: nn.Module, labels: Tensor, name: str = "labels") -> None:
-    if not isinstance(labels, Tensor) or labels.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor of class indices")
-    if labels.dtype != torch.long:
-        raise ValueError(f"{name} must be int64 (torch.long) class indices, got {labels.dtype}")
-    last = _last_linear(model)
-    if last is not None and len(labels) > 0:
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= last.out_features:
-            bad = low if low < 0 else high
-            raise ValueError(
-                f"{name} contain {bad}, outside the model's classes 0..{last.out_features - 1}"
-            )
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1024) -> Tensor:
     """The predicted class of each image: the index of the largest output (DLwPT §7.2.4).
 
     Runs in evaluation mode without gradients, in batches, on the model's device, and
-    returns the labels on the CPU.
+    returns the labels on the CPU. An ``nn.Sequential`` that starts with ``nn.Linear`` (the
+    notes' models) gets each batch flattened, ``imgs.view(batch_size, -1)`` as in their loops.
     """
-    _check_images(model, images)
-    device = _model_device(model)
+    check_images(model, images)
+    device = model_device(model)
+    flatten = isinstance(model, nn.Sequential) and isinstance(model[0], nn.Linear)
     was_training = model.training
     model.eval()
     predictions = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            outputs = model(images[start : start + batch_size].to(device))
+            batch = images[start : start + batch_size].to(device)
+            outputs = model(batch.flatten(1) if flatten else batch)
             _, predicted = torch.max(outputs, dim=1)
             predictions.append(predicted.cpu())
     model.train(was_training)
@@ -244,7 +200,7 @@ def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1024) -> Tens
 
 def accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
     """The fraction of images whose predicted class is the label (DLwPT §7.2.6)."""
-    _check_labels(model, labels)
+    check_labels(model, labels)
     if len(images) != len(labels) or len(labels) == 0:
         raise ValueError(
             f"need the same, non-zero number of images and labels, got "
@@ -325,22 +281,15 @@ def _check_data(model: nn.Module, data: Batches, name: str) -> None:
     """The classifier's own checks: image shape and dtype, label type and range."""
     if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
         images, labels = data
-        _check_images(model, images, f"{name} images")
-        _check_labels(model, torch.as_tensor(labels), f"{name} labels")
+        check_images(model, images, f"{name} images")
+        check_labels(model, torch.as_tensor(labels), f"{name} labels")
         return
     dataset = getattr(data, "dataset", None)
     if dataset is not None and len(dataset) > 0:
         image, _ = dataset[0]
-        _check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
+        check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
         if isinstance(dataset, list):  # the notes' list form: every label is at hand
-            _check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
-
-
-def check_learning_rate(lr: float) -> float:
-    """Return ``lr`` if it is a finite number above 0, else raise a ValueError naming it."""
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < math.inf:
-        raise ValueError(f"lr must be a finite number above 0, e.g. 1e-2, got {lr!r}")
-    return lr
+            check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
 
 
 def probability_mse(outputs: Tensor, labels: Tensor) -> Tensor:

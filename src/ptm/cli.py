@@ -61,12 +61,13 @@ def number(text: str) -> float:
 def _train(args: argparse.Namespace) -> int:
     from ptm import classifier
     from ptm.checkpoint import save_checkpoint
+    from ptm.checks import check_learning_rate
     from ptm.cifar_tensors import load_cifar2
     from ptm.standin import choose_data_source
     from ptm.training import resolve_device
 
     device = resolve_device(args.device)  # check every setting before any download or epoch
-    classifier.check_learning_rate(args.lr)
+    check_learning_rate(args.lr)
     save_path = _check_save_path(args.save) if args.save else None
     source = choose_data_source(
         args.data_dir,
@@ -253,22 +254,36 @@ def _require_notebook_extra() -> None:
         ) from None
 
 
+def _languages(choice: str) -> tuple[str, ...]:
+    from ptm.texts import LANGUAGES
+
+    return LANGUAGES if choice == "all" else (choice,)
+
+
 def _notebooks(args: argparse.Namespace) -> int:
     _require_notebook_extra()
     from ptm.cifar_files import default_data_dir
-    from ptm.notebook_runner import execute_notebook, find_notebooks, notebook_data_need
+    from ptm.notebook_runner import (
+        execute_notebook,
+        find_notebooks,
+        notebook_data_need,
+        notebook_name,
+    )
     from ptm.standin import choose_data_source
 
     folder = Path(args.folder) if args.folder else default_notebook_folder()
-    notebooks = find_notebooks(folder)
+    notebooks = find_notebooks(folder, _languages(args.lang))
     if args.names:
-        unknown = sorted(set(args.names) - {path.stem for path in notebooks})
+        known = {name for path in notebooks for name in (path.stem, notebook_name(path))}
+        unknown = sorted(set(args.names) - known)
         if unknown:
             raise UsageError(
                 f"no notebook {unknown[0]!r} in {folder}: choose from "
-                f"{', '.join(path.stem for path in notebooks)}"
+                f"{', '.join(sorted({path.stem for path in notebooks}))}"
             )
-        notebooks = [path for path in notebooks if path.stem in args.names]
+        notebooks = [
+            path for path in notebooks if {path.stem, notebook_name(path)} & set(args.names)
+        ]
     if not notebooks:
         raise UsageError(f"no notebooks found in {folder}")
     results = []
@@ -288,10 +303,10 @@ def _notebooks(args: argparse.Namespace) -> int:
                 data = f"synthetic stand-in, not CIFAR-10 ({source.reason.rstrip('.')})"
             else:
                 data = f"CIFAR-10 from {source.data_dir}"
-        print(f"running {path.name} ...", flush=True)
-        results.append(
-            execute_notebook(path, out_dir=args.out, env=env, data=data, timeout=args.timeout)
-        )
+        print(f"running {notebook_name(path)} ...", flush=True)
+        out = Path(args.out) / Path(notebook_name(path)).parent  # build/notebooks/ko/...
+        result = execute_notebook(path, out_dir=out, env=env, data=data, timeout=args.timeout)
+        results.append(result)
     print()
     for result in results:
         print(result.summary())
@@ -313,18 +328,23 @@ def _copy_notebooks(args: argparse.Namespace) -> int:
     from ptm.notebook_runner import find_notebooks
 
     target = Path(args.folder).expanduser()
-    notebooks = find_notebooks(default_notebook_folder())
+    source = default_notebook_folder()
+    notebooks = find_notebooks(source, _languages(args.lang))
     if not notebooks:
-        raise UsageError(f"no notebooks found in {default_notebook_folder()}")
-    existing = [target / path.name for path in notebooks if (target / path.name).exists()]
+        raise UsageError(f"no notebooks found in {source}")
+    # each language in its own folder, as in ptm: FOLDER/en/..., FOLDER/ko/...
+    files = [(path, target / path.relative_to(source)) for path in notebooks]
+    glossaries = [source / lang / "glossary.csv" for lang in _languages(args.lang)]
+    files += [(path, target / path.relative_to(source)) for path in glossaries if path.is_file()]
+    existing = [copy for _, copy in files if copy.exists()]
     if existing and not args.overwrite:
         raise UsageError(
             f"{existing[0]} already exists: ptm does not overwrite your work (use --overwrite)"
         )
-    target.mkdir(parents=True, exist_ok=True)
-    for path in notebooks:
-        shutil.copyfile(path, target / path.name)
-        print(target / path.name)
+    for path, copy in files:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        print(copy)
     return 0
 
 
@@ -407,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--out", default="build/notebooks", help="where executed copies go")
     notebooks.add_argument("--smoke", action="store_true", help="stand-in data, few epochs")
     notebooks.add_argument(
+        "--lang", choices=["all", "en", "ko"], default="all",
+        help="the notebooks in English (en), in Korean (ko), or both",
+    )  # fmt: skip
+    notebooks.add_argument(
         "--timeout", type=positive_integer, default=1800, help="seconds per cell"
     )
     notebooks.set_defaults(run=_notebooks)
@@ -414,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     copy = command("copy-notebooks", "copy the notebooks into a folder to work in")
     copy.add_argument("folder", help="where to put them, e.g. ~/ptm-notebooks")
     copy.add_argument("--overwrite", action="store_true", help="replace existing copies")
+    copy.add_argument(
+        "--lang", choices=["all", "en", "ko"], default="all",
+        help="the notebooks in English (en), in Korean (ko), or both",
+    )  # fmt: skip
     copy.set_defaults(run=_copy_notebooks)
     return parser
 

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NotebookResult", "execute_notebook", "find_notebooks", "notebook_data_need"]
+from ptm.texts import LANGUAGES, check_language
+
+__all__ = [
+    "NotebookResult",
+    "execute_notebook",
+    "find_notebooks",
+    "notebook_data_need",
+    "notebook_name",
+]
 
 
 @dataclass(frozen=True)
@@ -32,13 +40,27 @@ class NotebookResult:
     def summary(self) -> str:
         """One line: status, name, seconds and the data used (and the error, if any)."""
         status = "ok    " if self.ok else "FAILED"
-        line = f"{status} {self.notebook.name:<36} {self.seconds:7.1f} s   data: {self.data}"
+        name = notebook_name(self.notebook)
+        line = f"{status} {name:<36} {self.seconds:7.1f} s   data: {self.data}"
         return line if self.ok else f"{line}\n       {self.error}"
 
 
-def find_notebooks(folder: str | Path) -> list[Path]:
-    """The chapter notebooks in ``folder``, in name order (checkpoints skipped)."""
-    return sorted(Path(folder).glob("[!.]*.ipynb"))
+def find_notebooks(folder: str | Path, languages: Sequence[str] = LANGUAGES) -> list[Path]:
+    """The notebooks in ``folder``: those of its language folders (``en/``, ``ko/``), in
+    the order of ``languages`` and by name within each; a folder without language folders
+    (a copy of one language, say) gives its own notebooks by name. Checkpoints are skipped.
+    """
+    folder = Path(folder)
+    by_language = [folder / check_language(lang) for lang in languages]
+    if not any((folder / lang).is_dir() for lang in LANGUAGES):
+        return sorted(folder.glob("[!.]*.ipynb"))
+    return [path for sub in by_language for path in sorted(sub.glob("[!.]*.ipynb"))]
+
+
+def notebook_name(path: str | Path) -> str:
+    """A notebook's name with its language folder, e.g. ``ko/chapter6_exercises``."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.stem}" if path.parent.name in LANGUAGES else path.stem
 
 
 def notebook_data_need(path: str | Path) -> str | None:

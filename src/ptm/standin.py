@@ -32,6 +32,7 @@ from ptm.cifar_files import (
     resolve_data_dir,
     write_manifest,
 )
+from ptm.texts import check_language, say
 
 __all__ = [
     "STANDIN_BANNER",
@@ -211,6 +212,28 @@ def standin_data_dir(size: str = "smoke", seed: int = 0) -> Path:
     return root
 
 
+BANNERS = {
+    "real": {"en": "Data: CIFAR-10 from {folder}.", "ko": "데이터: {folder}의 CIFAR-10."},
+    "standin": {
+        "en": "NOTE: " + STANDIN_BANNER + " ({why}).",
+        "ko": "참고: 합성 대체 데이터(synthetic stand-in)입니다. 정확도는 CIFAR-10의 값이 "
+        "아닙니다 ({why}).",
+    },
+}
+WHY = {
+    "requested": {"en": "the stand-in was asked for", "ko": "대체 데이터를 요청함"},
+    "unavailable": {
+        "en": "CIFAR-10 could not be found or downloaded: {detail}",
+        "ko": "CIFAR-10을 찾거나 내려받을 수 없음: {detail}",
+    },
+    "standin files": {
+        "en": "the files in {folder} are a stand-in",
+        "ko": "{folder}의 파일이 대체 데이터임",
+    },
+    "found": {"en": "found CIFAR-10", "ko": "CIFAR-10을 찾음"},
+}
+
+
 @dataclass(frozen=True)
 class DataSource:
     """Which CIFAR-10 a notebook or command uses: the real one or the stand-in.
@@ -218,19 +241,29 @@ class DataSource:
     Attributes:
         data_dir: the folder holding ``cifar-10-batches-py/``; pass it as ``data_dir``.
         synthetic: True for ptm's stand-in.
-        reason: why this source was chosen, in words.
+        cause: why this source was chosen: ``"requested"`` (the stand-in was asked for),
+            ``"unavailable"`` (real data missing and not downloadable), ``"standin files"``
+            (the data folder holds a stand-in) or ``"found"``.
+        detail: what was wrong with the real data, for ``"unavailable"``.
+        lang: the language of `banner` and `reason` (``"en"`` or ``"ko"``).
     """
 
     data_dir: Path
     synthetic: bool
-    reason: str
+    cause: str = "found"
+    detail: str = ""
+    lang: str = "en"
+
+    @property
+    def reason(self) -> str:
+        """Why this source was chosen, in words."""
+        return say(WHY[self.cause], self.lang, detail=self.detail, folder=self.data_dir)
 
     @property
     def banner(self) -> str:
         """A line to show whenever results come from this source."""
-        if self.synthetic:
-            return f"NOTE: {STANDIN_BANNER} ({self.reason})."
-        return f"Data: CIFAR-10 from {self.data_dir}."
+        kind = "standin" if self.synthetic else "real"
+        return say(BANNERS[kind], self.lang, why=self.reason, folder=self.data_dir)
 
 
 def choose_data_source(
@@ -240,6 +273,7 @@ def choose_data_source(
     standin_size: str = "full",
     fallback_to_standin: bool = False,
     download: bool = True,
+    lang: str = "en",
 ) -> DataSource:
     """Decide where chapter 7's data comes from (DLwPT §7.1.1).
 
@@ -250,12 +284,14 @@ def choose_data_source(
         fallback_to_standin: when real data is missing and cannot be downloaded, use
             the stand-in instead of raising.
         download: try to download CIFAR-10 when it is missing.
+        lang: the language of the source's banner, ``"en"`` or ``"ko"``.
 
     Raises:
         CifarDataError: real data is missing or damaged and no fallback was allowed.
     """
+    check_language(lang)
     if use_standin:
-        return DataSource(standin_data_dir(standin_size), True, "the stand-in was requested")
+        return DataSource(standin_data_dir(standin_size), True, "requested", lang=lang)
     real_dir = resolve_data_dir(data_dir)
     try:
         dataset = load_cifar10(False, real_dir, download=download)
@@ -263,7 +299,7 @@ def choose_data_source(
         if not fallback_to_standin:
             raise
         first_line = str(error).splitlines()[0]
-        return DataSource(standin_data_dir(standin_size), True, first_line)
+        return DataSource(standin_data_dir(standin_size), True, "unavailable", first_line, lang)
     if getattr(dataset, "synthetic", False):
-        return DataSource(real_dir, True, f"the files in {real_dir} are a stand-in")
-    return DataSource(real_dir, False, "found CIFAR-10")
+        return DataSource(real_dir, True, "standin files", lang=lang)
+    return DataSource(real_dir, False, "found", lang=lang)

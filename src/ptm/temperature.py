@@ -2,8 +2,9 @@
 
 Eleven readings of an old thermometer in an unknown unit (``t_u``) next to the same
 temperatures in Celsius (``t_c``). This module holds the measurements as N×1 tensors,
-a seeded train/validation split, the ×0.1 input normalisation, the three models of
-the chapter and the figure that compares a fitted model with the measurements.
+the notes' train/validation split (seeded), the ×0.1 input normalisation, the three models
+of the chapter, the figure that compares a fitted model with the measurements, and the
+arithmetic that recovers the notes' starting weights from the losses they print.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from ptm.plots import figure_and_axes
 from ptm.training import History, seeded
 
 __all__ = [
-    "BOOK_SPLIT_SEED",
     "CELSIUS",
     "INPUT_SCALE",
     "MODEL_BUILDERS",
+    "NOTES_SPLIT_SEED",
     "UNKNOWN_UNITS",
     "TemperatureFit",
     "TemperatureSplit",
@@ -34,6 +35,7 @@ __all__ = [
     "fit_temperature",
     "nonlinearity",
     "plot_temperature_fit",
+    "recover_linear_start",
     "scale_readings",
     "split_train_val",
     "temperature_data",
@@ -45,10 +47,13 @@ CELSIUS = (0.5, 14.0, 15.0, 28.0, 11.0, 8.0, 3.0, -4.0, 6.0, 13.0, 21.0)
 UNKNOWN_UNITS = (35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4)
 """The same temperatures read off the thermometer in its unknown unit (``t_u``)."""
 
-BOOK_SPLIT_SEED = 17
-"""The seed of the default split (DLwPT §6.2.2). It puts the readings 58.2 and 68.4 in
-validation, inside the training range 21.8–81.9, so validation measures interpolation, as
-the notes' random split happened to (seed 0 would hold out the two coldest readings)."""
+NOTES_SPLIT_SEED = 18
+"""The seed that gives the notes' split (DLwPT §6.2.2): ``torch.randperm(11)`` after
+``torch.manual_seed(18)`` (or with a generator seeded 18) puts the readings 33.9 and 81.9,
+in that order, in validation, as the notes' unseeded run did: their printed validation
+answers are ``[[3.], [28.]]`` °C. 81.9 is the hottest of all eleven readings and lies
+outside the training range 21.8–68.4, so on this split validation measures how well a
+model *extrapolates*."""
 
 INPUT_SCALE = 0.1
 """The book's normalisation: multiply ``t_u`` by 0.1 so inputs and weights are of similar size."""
@@ -88,7 +93,8 @@ class TemperatureSplit:
     def __repr__(self) -> str:
         return (
             f"TemperatureSplit({len(self.train_indices)} training readings, validation "
-            f"readings {self.t_u_val.flatten().tolist()} at {self.val_indices.tolist()})"
+            f"readings {[round(value, 4) for value in self.t_u_val.flatten().tolist()]} at "
+            f"{self.val_indices.tolist()})"
         )
 
     @property
@@ -107,9 +113,12 @@ def split_train_val(
 ) -> TemperatureSplit:
     """Shuffle the samples with a seeded generator and hold out a validation set (DLwPT §6.2.2).
 
-    The number of validation samples is ``int(val_fraction * n_samples)``, as in the book
-    (2 of 11 for the default 20 %). The notes' split is unseeded; here the same seed
-    always gives the same split, `BOOK_SPLIT_SEED` when ``seed`` is None.
+    The notes' steps: ``torch.randperm``, the last ``int(val_fraction * n_samples)``
+    indices for validation (2 of 11 for the default 20 %), the others for training. The
+    notes' shuffle is unseeded; here the same seed always gives the same split. With
+    ``seed=None`` it is `NOTES_SPLIT_SEED`, which gives the notes' own split of the eleven
+    readings: validation holds 33.9 and 81.9, the hottest reading, so it measures
+    extrapolation.
 
     Raises:
         ValueError: inputs and targets of different lengths, or a fraction that leaves the
@@ -128,7 +137,7 @@ def split_train_val(
             f"val_fraction={val_fraction!r} puts {n_val} of {n_samples} samples in validation; "
             "both sides need at least one sample"
         )
-    generator = torch.Generator().manual_seed(BOOK_SPLIT_SEED if seed is None else seed)
+    generator = torch.Generator().manual_seed(NOTES_SPLIT_SEED if seed is None else seed)
     shuffled = torch.randperm(n_samples, generator=generator)
     train_indices, val_indices = shuffled[:-n_val], shuffled[-n_val:]
     return TemperatureSplit(
@@ -172,6 +181,63 @@ def build_named_seq_model(hidden_size: int = 8, seed: int | None = None) -> nn.S
                 ]
             )
         )
+
+
+def recover_linear_start(
+    train_loss: float,
+    val_loss: float,
+    t_un_train: Tensor,
+    t_c_train: Tensor,
+    t_un_val: Tensor,
+    t_c_val: Tensor,
+) -> list[tuple[float, float]]:
+    """The starting weights and biases of ``nn.Linear(1, 1)`` that give both epoch-1 losses
+    (DLwPT §6.2.2), to make the notes' printed run reappear.
+
+    The notes train from a random start, so their numbers cannot be repeated by seeding.
+    But their epoch-1 line prints both mean squared errors of that start, and a linear
+    model's MSE is a quadratic in its weight ``w`` and bias ``b``:
+
+        L(w, b) = mean((w·x + b − y)²) = w²·m(x²) + 2wb·m(x) + b² − 2w·m(xy) − 2b·m(y) + m(y²)
+
+    Two equations, two unknowns. ``b²`` has the coefficient 1 in both, so the difference of
+    the two equations is linear in ``b``: it gives ``b`` as a function of ``w``, and putting
+    that into the training equation leaves one polynomial of degree 4 in ``w``. Its real
+    roots are the starts that print those two losses; ``nn.Linear(1, 1)`` draws ``w`` and
+    ``b`` from U(−1, 1), which singles out one of them for the notes' numbers. Computed in
+    float64.
+
+    Returns:
+        Every ``(w, b)`` that gives both losses, those inside U(−1, 1) first.
+    """
+    from numpy.polynomial import Polynomial
+
+    def means(inputs: Tensor, targets: Tensor) -> dict[str, float]:
+        x, y = inputs.double().flatten(), targets.double().flatten()
+        values = {"xx": x * x, "x": x, "xy": x * y, "y": y, "yy": y * y}
+        return {name: float(value.mean()) for name, value in values.items()}
+
+    train, val = means(t_un_train, t_c_train), means(t_un_val, t_c_val)
+    gap = {name: train[name] - val[name] for name in train}
+    w = Polynomial([0.0, 1.0])
+    # train − val:  b · 2(w·Δm(x) − Δm(y))  =  (L_t − L_v) − Δm(y²) + 2w·Δm(xy) − w²·Δm(x²)
+    numerator = Polynomial([train_loss - val_loss - gap["yy"], 2 * gap["xy"], -gap["xx"]])
+    denominator = Polynomial([-2 * gap["y"], 2 * gap["x"]])
+    # the training equation times denominator², with b = numerator / denominator
+    quartic = (
+        train["xx"] * w**2 * denominator**2
+        + 2 * train["x"] * w * numerator * denominator
+        + numerator**2
+        - 2 * train["xy"] * w * denominator**2
+        - 2 * train["y"] * numerator * denominator
+        + (train["yy"] - train_loss) * denominator**2
+    )
+    starts = [
+        (float(root.real), float(numerator(root.real) / denominator(root.real)))
+        for root in quartic.roots()
+        if abs(root.imag) < 1e-9 and abs(denominator(root.real)) > 1e-12
+    ]
+    return sorted(starts, key=lambda start: (max(abs(start[0]), abs(start[1])) > 1, start))
 
 
 def _check_hidden_size(hidden_size: int) -> None:
@@ -274,7 +340,7 @@ def fit_temperature(
         n_epochs, lr: override the book's settings for that model.
         hidden_size: hidden units of the network (the book's §6.3.2 model has 8).
         val_fraction: share of samples held out for validation.
-        split_seed: seeds the split; `BOOK_SPLIT_SEED` by default.
+        split_seed: seeds the split; `NOTES_SPLIT_SEED` (the notes' split) by default.
         seed: seeds the initial weights.
         log_every: passed to `training_loop` (None prints nothing).
     """

@@ -17,12 +17,13 @@ losses with the same parameters, before the step.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
@@ -32,8 +33,10 @@ from torch import Tensor, nn
 __all__ = [
     "Batches",
     "History",
+    "LossFunction",
     "TensorBatches",
     "TrainingDivergedWarning",
+    "direction_changes",
     "evaluate",
     "fit",
     "progress_bar",
@@ -42,6 +45,8 @@ __all__ = [
 ]
 
 TensorPair = tuple[Tensor, Tensor]
+LossFunction = Callable[[Tensor, Tensor], Tensor]
+"""A loss: predictions and targets in, one number out (``nn.MSELoss()``, ``nn.NLLLoss()``)."""
 Batches = Union[TensorPair, Iterable[TensorPair]]  # noqa: UP007 (a runtime alias)
 """Training or validation data: an (inputs, targets) pair of tensors, or any iterable of
 (inputs, targets) batches such as a `torch.utils.data.DataLoader`."""
@@ -484,6 +489,21 @@ def fit(
     if best is not None:
         model.load_state_dict(best)
     return history
+
+
+def direction_changes(values: Sequence[float]) -> list[int]:
+    """The epochs at which a curve turned from falling to rising, or back (DLwPT §6.3.3).
+
+    ``values[0]`` is epoch 1; a turn at epoch ``e`` means the step into ``e`` and the step
+    out of it went opposite ways. Many turns in a row are the bands of a loss that
+    overshoots back and forth (full-batch gradient descent at the edge of stability).
+
+    Example:
+        >>> direction_changes([5.0, 4.0, 4.5, 3.0, 2.0])
+        [2, 3]
+    """
+    steps = [later - earlier for earlier, later in itertools.pairwise(values)]
+    return [epoch for epoch, (a, b) in enumerate(itertools.pairwise(steps), start=2) if a * b < 0]
 
 
 def _check_counts(**counts: int | None) -> None:
