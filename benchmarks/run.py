@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import ptm
-from ptm.cifar_files import BATCHES_FOLDER, default_data_dir, read_manifest, verify_folder
+from ptm.cifar_files import BATCHES_FOLDER, read_manifest, verify_folder
+from ptm.data_folder import default_data_dir
 
 # isort: split
 # the benchmark's own modules (benchmarks/ is on sys.path when run.py runs)

@@ -103,7 +103,23 @@ def test_cropped_batches_train_through_the_lesson_loop(cifar2):
     [
         (lambda: pad_images(torch.zeros(1, 3, 4, 4), -1), "padding must be a whole number"),
         (lambda: random_crop(torch.zeros(1, 3, 8, 8), 9), "crop size 9 is larger than the padded"),
-        (lambda: CroppedBatches(torch.zeros(2, 3, 4, 4), torch.zeros(3)), "same, non-zero length"),
+        (
+            lambda: CroppedBatches(torch.zeros(2, 3, 4, 4), torch.zeros(3)),
+            "same length, got 2 and 3",
+        ),
+        (lambda: CroppedBatches(torch.zeros(0, 3, 4, 4), torch.zeros(0)), "empty"),
+        (
+            lambda: CroppedBatches(torch.zeros(2, 4, 4, 3), torch.zeros(2)),
+            r"channels last: move the channels first with images.permute\(0, 3, 1, 2\)",
+        ),
+        (
+            lambda: CroppedBatches(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.zeros(2)),
+            r"torch.uint8.*ptm.normalize_images",
+        ),
+        (
+            lambda: CroppedBatches(torch.zeros(2, 3, 32, 24), torch.zeros(2)),
+            r"32×24, not square",
+        ),
         (lambda: CroppedBatches(torch.zeros(2, 3, 4, 4), torch.zeros(2), padding=-2), "padding"),
         (lambda: CroppedBatches(torch.zeros(2, 3, 4, 4), torch.zeros(2), 0), "batch_size"),
     ],

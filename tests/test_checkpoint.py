@@ -32,6 +32,34 @@ def test_round_trip_keeps_weights_history_and_settings(tmp_path, trained, cifar2
     )
 
 
+def test_the_recipe_is_stored_and_given_back(tmp_path, trained):
+    model, history = trained
+    recipe = ptm.recipes.vary(ptm.recipes.CLASSIFIER, hidden_sizes=(32,), n_epochs=2, lr=5e-3)
+    path = ptm.save_checkpoint(tmp_path / "model.pt", model, history, recipe=recipe)
+    restored = ptm.load_checkpoint(path)
+    assert restored.recipe == recipe and restored.recipe.hidden_sizes == (32,)
+    assert "lr 0.005" in repr(restored)
+
+
+def test_a_checkpoint_of_ptm_0_2_still_loads(tmp_path, trained):
+    model, history = trained
+    payload = {
+        "format": "ptm-checkpoint",
+        "version": 1,
+        "architecture": describe_architecture(model),
+        "state_dict": model.state_dict(),
+        "history": history.as_dict(),
+        "settings": {"n_epochs": 2, "lr": 0.01},
+    }
+    torch.save(payload, tmp_path / "old.pt")
+    restored = ptm.load_checkpoint(tmp_path / "old.pt")
+    assert restored.recipe is None and restored.settings["n_epochs"] == 2
+    assert torch.equal(restored.model[1].weight, model[1].weight)
+    torch.save({**payload, "version": 3}, tmp_path / "new.pt")
+    with pytest.raises(ValueError, match=r"version 3, written by a newer ptm.*pip install -U"):
+        ptm.load_checkpoint(tmp_path / "new.pt")
+
+
 def test_loading_into_a_model_of_the_same_architecture(tmp_path, trained):
     model, _ = trained
     ptm.save_checkpoint(tmp_path / "model.pt", model)

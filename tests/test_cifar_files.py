@@ -17,16 +17,14 @@ from PIL import Image
 from torchvision import transforms
 
 import ptm
-from ptm import cifar_files
+from ptm import cifar_files, data_folder
 from ptm.cifar_files import (
     BATCHES_FOLDER,
     STANDIN_MANIFEST,
-    checkout_root,
-    data_dir_rule,
-    default_data_dir,
     forget_checksums,
     read_batch,
 )
+from ptm.data_folder import DataFolderError, checkout_root, data_dir_rule, default_data_dir
 
 
 @pytest.fixture
@@ -88,7 +86,7 @@ def test_environment_rule(monkeypatch, tmp_path):
 
 def test_outside_a_checkout_the_per_user_cache_never_the_working_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("PTM_DATA_DIR")
-    monkeypatch.setattr(cifar_files, "checkout_root", lambda: None)
+    monkeypatch.setattr(data_folder, "checkout_root", lambda: None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     path, rule = data_dir_rule()
@@ -102,17 +100,39 @@ def test_data_dir_that_is_a_file_is_named(tmp_path, monkeypatch):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
     monkeypatch.setenv("PTM_DATA_DIR", str(a_file))
-    with pytest.raises(ptm.CifarNotFoundError, match=r"notes.txt is a file, not a folder"):
+    with pytest.raises(DataFolderError, match=r"notes.txt: it is a file, not a folder.*PTM_DATA"):
         ptm.load_cifar10()
 
 
 def test_unwritable_home_is_a_clear_error(tmp_path, monkeypatch, no_network):
     blocker = tmp_path / "home-is-a-file"
     blocker.write_text("")
-    with pytest.raises(
-        ptm.CifarNotFoundError, match=r"cannot create the data folder.*PTM_DATA_DIR"
-    ):
+    message = r"ptm cannot use the data folder .*home-is-a-file/p1ch7 \(Not a directory\).*PTM_DATA"
+    with pytest.raises(DataFolderError, match=message):
         ptm.load_cifar10(True, blocker / "p1ch7")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["train", "--smoke", "--no-progress"], ["train", "--no-progress"], ["env"]],
+    ids=["stand-in", "download", "env"],
+)
+def test_an_unusable_data_folder_is_one_message_whatever_the_command(
+    tmp_path, monkeypatch, capsys, no_network, command
+):
+    from ptm.cli import main
+
+    blocker = tmp_path / "home-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PTM_DATA_DIR", str(blocker / "cache" / "p1ch7"))
+    code = main(command)
+    err = capsys.readouterr().err
+    if command == ["env"]:  # env reports where the data would be, and does not fail
+        assert code == 0
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"ptm: error: ptm cannot use the data folder {blocker}")
+    assert "PTM_DATA_DIR" in err and "Traceback" not in err
 
 
 # -- loading (§7.1.1–§7.1.2) ---------------------------------------------------------------

@@ -6,6 +6,7 @@ import urllib.request
 
 import nbformat
 import pytest
+import torch
 from conftest import PROJECT_ROOT
 
 import ptm
@@ -47,7 +48,7 @@ def test_train_smoke_ends_with_the_accuracies_and_saves(tmp_path):
     assert sum(line.startswith("Epoch ") for line in lines) == 2
     restored = ptm.load_checkpoint(checkpoint)
     assert restored.architecture["hidden_sizes"] == [64]
-    assert restored.settings["n_epochs"] == 2 and restored.settings["data"] == "synthetic stand-in"
+    assert restored.recipe.n_epochs == 2 and restored.settings["data"] == "synthetic stand-in"
 
 
 @pytest.mark.parametrize(
@@ -222,7 +223,43 @@ def test_ctrl_c_during_training_saves_what_was_trained(tmp_path, monkeypatch, ca
     assert main(["train", "--smoke", "--no-progress", "--save", str(path)]) == 130
     assert "interrupted after 2 epochs: saved" in capsys.readouterr().err
     restored = ptm.load_checkpoint(path)
-    assert len(restored.history) == 2 and restored.settings["n_epochs_completed"] == 2
+    assert len(restored.history) == 2 and restored.recipe.n_epochs == 3  # of the 3 asked for
+
+
+def test_a_checkpoint_saved_on_ctrl_c_equals_a_run_of_that_many_epochs(tmp_path, capsys):
+    """Ctrl-C inside epoch 3: the checkpoint holds the weights at the end of epoch 2, equal to
+    a run of 2 epochs from the same start, and a history of 2 epochs."""
+    from ptm import training
+
+    real = training.train_one_epoch
+    calls = []
+
+    def interrupted_inside_epoch_3(model, loss_fn, optimizer, batches, *args):
+        calls.append(1)
+
+        def two_steps_then_ctrl_c():
+            for index, batch in enumerate(batches):
+                if index == 2:
+                    raise KeyboardInterrupt
+                yield batch
+
+        return real(
+            model, loss_fn, optimizer, two_steps_then_ctrl_c() if len(calls) == 3 else batches,
+            *args,
+        )  # fmt: skip
+
+    training.train_one_epoch = interrupted_inside_epoch_3
+    try:
+        code = main(["train", "--smoke", "--no-progress", "--save", str(tmp_path / "cut.pt")])
+    finally:
+        training.train_one_epoch = real
+    assert code == 130
+    assert main(["train", "--smoke", "--no-progress", "--epochs", "2", "--save",
+                 str(tmp_path / "two.pt")]) == 0  # fmt: skip
+    cut, two = ptm.load_checkpoint(tmp_path / "cut.pt"), ptm.load_checkpoint(tmp_path / "two.pt")
+    assert len(cut.history) == 2 and cut.history.train_loss == two.history.train_loss
+    for name, tensor in two.model.state_dict().items():
+        assert torch.equal(cut.model.state_dict()[name], tensor), name
 
 
 def final_lines(seed: str) -> list[str]:

@@ -8,13 +8,14 @@ from ptm.experiments import Run
 
 
 def small(**settings):
-    return {"hidden_sizes": 8, "n_epochs": 2, "device": "cpu", **settings}
+    return {"hidden_sizes": 8, "n_epochs": 2, **settings}
 
 
 def test_classifier_runs_give_a_table_and_figures(cifar2):
     results = ptm.run_experiments(
         {"nll": small(), "mse": small(loss="mse"), "cropped": small(crop_padding=4)},
         data=cifar2,
+        device="cpu",
         progress=False,
     )
     assert [run.name for run in results.runs] == ["nll", "mse", "cropped"]
@@ -34,7 +35,8 @@ def test_classifier_runs_give_a_table_and_figures(cifar2):
     assert isinstance(results.plot("val_accuracy"), Figure)
     assert len(results.plot("train_loss").axes[0].get_lines()) == 3
     assert isinstance(results.plot_gap(), Figure)
-    assert results["mse"].settings["loss"] == "mse"
+    assert results["mse"].recipe.loss == "mse"
+    assert results["mse"].recipe == ptm.recipes.vary(ptm.recipes.CLASSIFIER, **small(loss="mse"))
 
 
 def test_the_same_seed_gives_the_same_results(cifar2):
@@ -54,13 +56,16 @@ def test_a_failing_and_a_diverging_run_are_recorded_and_the_others_go_on(cifar2)
             "fine": small(),
         },
         data=cifar2,
+        device="cpu",
         progress=False,
     )
     statuses = {run.name: run.status for run in results.runs}
     assert statuses["unknown"].startswith(
         "failed: ValueError: unknown setting(s) ['learning_rate']"
     )
-    assert statuses["bad loss"] == "failed: ValueError: loss must be 'nll' or 'mse', got 'hinge'"
+    assert (
+        statuses["bad loss"] == "failed: ValueError: loss must be one of 'nll', 'mse', got 'hinge'"
+    )
     assert statuses["fine"] == "ok"
     assert results.best().name == "fine"
     assert statuses["diverges"] == "diverged at epoch 1"
@@ -117,4 +122,4 @@ def test_keep_best_restores_the_best_epoch(cifar2):
 
 
 def test_run_is_ok_only_without_problems():
-    assert Run("a", {}).ok and not Run("a", {}, status="failed: x").ok
+    assert Run("a", None).ok and not Run("a", None, status="failed: x").ok

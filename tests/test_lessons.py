@@ -115,8 +115,8 @@ def test_training_loop_matches_the_engine_step_for_step():
         x[:10], x[10:], y[:10], y[10:], log_every=None,
     )  # fmt: skip
     engine_history = fit(
-        engine, nn.MSELoss(), optim.SGD(engine.parameters(), lr=1e-2), (x[:10], y[:10]),
-        n_epochs=50,
+        engine, nn.MSELoss(), optim.SGD(engine.parameters(), lr=1e-2),
+        ptm.TensorBatches(x[:10], y[:10], None), n_epochs=50,
     )  # fmt: skip
     assert lesson_history.train_loss == engine_history.train_loss
     assert torch.equal(lesson.weight, engine.weight) and torch.equal(lesson.bias, engine.bias)
@@ -165,8 +165,8 @@ def test_per_sample_loop_matches_the_engine_with_batches_of_one(capsys):
         2, optim.SGD(lesson.parameters(), lr=1e-2), lesson, nn.NLLLoss(), items
     )
     engine_history = fit(
-        engine, nn.NLLLoss(), optim.SGD(engine.parameters(), lr=1e-2), as_tensors(items),
-        n_epochs=2, batch_size=1, shuffle=False,
+        engine, nn.NLLLoss(), optim.SGD(engine.parameters(), lr=1e-2),
+        ptm.TensorBatches(*as_tensors(items), 1), n_epochs=2,
     )  # fmt: skip
     assert lesson_history.train_loss == engine_history.train_loss
     assert same_weights(lesson, engine)
@@ -193,7 +193,7 @@ def test_minibatch_loop_matches_the_engine_for_the_same_order():
         DataLoader(items, batch_size=16, shuffle=False), log_every=None,
     )  # fmt: skip
     engine_history = ptm.train_classifier(
-        engine, as_tensors(items), n_epochs=3, batch_size=16, shuffle=False, device="cpu",
+        engine, ptm.TensorBatches(*as_tensors(items), 16), n_epochs=3, device="cpu",
         progress=False, log_every=None,
     )  # fmt: skip
     assert lesson_history.train_loss == engine_history.train_loss

@@ -85,3 +85,20 @@ def test_missing_real_data_falls_back_only_when_allowed(monkeypatch, tmp_path):
 def test_real_looking_folder_is_reported_as_what_it_is(standin_root):
     source = ptm.choose_data_source(standin_root, download=False)
     assert source.synthetic and "stand-in" in source.reason
+
+
+def test_the_banner_says_why_the_standin_is_used_in_the_notebooks_language(monkeypatch, tmp_path):
+    monkeypatch.setenv("PTM_DATA_DIR", str(tmp_path / "cifar"))
+    source = ptm.choose_data_source(use_standin=True, standin_size="smoke")
+    # make run asks for the stand-in when CIFAR-10 is missing: the banner says both
+    assert source.banner.endswith(
+        f"(the stand-in was asked for; CIFAR-10 is not in {tmp_path / 'cifar'})."
+    )
+    korean = ptm.choose_data_source(use_standin=True, standin_size="smoke", lang="ko")
+    assert korean.banner.startswith("참고: 합성 대체 데이터(synthetic stand-in)입니다.")
+    assert f"{tmp_path / 'cifar'}에 CIFAR-10이 없음" in korean.banner
+    (tmp_path / "cifar" / "cifar-10-batches-py").mkdir(parents=True)
+    asked = ptm.choose_data_source(use_standin=True, standin_size="smoke")
+    assert asked.banner.endswith("(the stand-in was asked for).")
+    with pytest.raises(ValueError, match="lang must be one of 'en', 'ko', got 'fr'"):
+        ptm.choose_data_source(use_standin=True, lang="fr")

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -12,6 +14,7 @@ from ptm import (
     temperature_data,
     training_loop,
 )
+from ptm.recipes import LINEAR, NETWORK, vary
 from ptm.temperature import (
     CELSIUS,
     NOTES_SPLIT_SEED,
@@ -158,7 +161,7 @@ def test_the_notes_linear_run_reappears_from_their_start_on_their_split():
 
 
 def test_linear_validation_loss_falls_after_epoch_1000_as_in_the_notes():
-    result = fit_temperature("linear", log_every=None)
+    result = fit_temperature(LINEAR)
     losses = [result.history.val_loss[epoch - 1] for epoch in (1000, 2000, 3000)]
     assert losses[0] > losses[1] > losses[2]
 
@@ -206,7 +209,7 @@ def least_squares_line(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
 
 
 def test_linear_fit_approaches_the_least_squares_line():
-    result = fit_temperature("linear", seed=0, log_every=None)  # 3000 epochs, lr 1e-2
+    result = fit_temperature(LINEAR)  # 3000 epochs, lr 1e-2, seed 0
     split = result.split
     weight, bias = least_squares_line(split.t_un_train, split.t_c_train)
     fitted = result.model
@@ -245,13 +248,39 @@ def test_network_reaches_lower_training_loss_than_build_linear_model():
 
 
 def test_fit_temperature_defaults_and_errors():
-    result = fit_temperature("network", n_epochs=10, log_every=None)
-    assert len(result.history) == 10
+    result = fit_temperature(vary(NETWORK, n_epochs=10))
+    assert len(result.history) == 10 and result.recipe.lr == 1e-3
     assert describe_parameters(result.model)[0] == ("hidden_linear.weight", (8, 1))
-    with pytest.raises(ValueError, match="unknown model_kind 'quadratic'"):
-        fit_temperature("quadratic")
-    with pytest.raises(ValueError, match="lr must be above 0"):
-        fit_temperature("linear", lr=0.0)
+    assert result.split.t_u_val.flatten().tolist() == pytest.approx([33.9, 81.9])
+    with pytest.raises(ValueError, match="unknown setting"):
+        vary(NETWORK, model_kind="quadratic")
+    with pytest.raises(ValueError, match="lr must be a finite number above 0"):
+        vary(LINEAR, lr=0.0)
+
+
+def test_the_one_temperature_trainer_measures_as_the_notes_loop():
+    """fit_temperature (the CLI's, the figures', the exercises') gives the notebook's numbers:
+    the losses before each step, as the notes' training_loop prints them."""
+    result = fit_temperature(vary(LINEAR, n_epochs=5))
+    t_c, t_u = temperature_data()
+    split = split_train_val(t_u, t_c)
+    model = build_linear_model(seed=0)
+    history = training_loop(
+        5, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), split.t_un_train,
+        split.t_un_val, split.t_c_train, split.t_c_val, log_every=None,
+    )  # fmt: skip
+    assert result.history.train_loss == history.train_loss
+    assert result.history.val_loss == history.val_loss
+
+
+def test_a_diverging_fit_keeps_the_epochs_before_and_says_why():
+    result = fit_temperature(vary(LINEAR, lr=10.0, n_epochs=300))
+    assert (
+        result.history.diverged and "smaller learning rate (lr is 10)" in result.history.stop_reason
+    )
+    stopped = int(result.history.stop_reason.split("at epoch ")[1].split(",")[0])
+    assert len(result.history) == stopped - 1
+    assert all(math.isfinite(loss) for loss in result.history.train_loss)
 
 
 def test_fit_figure_shows_points_curve_and_crosses():

@@ -1,3 +1,4 @@
+import contextlib
 from typing import ClassVar
 
 import pytest
@@ -24,7 +25,7 @@ def two_blobs(n_per_class: int = 50, seed: int = 0) -> tuple[torch.Tensor, torch
     return torch.cat([left, right]), labels
 
 
-def train_line(n_epochs=200, **options):
+def train_line(n_epochs=200, batch_size=None, seed=None, **options):
     x, y = line_data()
     with seeded(0):
         model = nn.Linear(1, 1)
@@ -32,8 +33,8 @@ def train_line(n_epochs=200, **options):
         model,
         nn.MSELoss(),
         optim.SGD(model.parameters(), lr=0.1),
-        (x[:30], y[:30]),
-        (x[30:], y[30:]),
+        TensorBatches(x[:30], y[:30], batch_size, shuffle=batch_size is not None, seed=seed),
+        TensorBatches(x[30:], y[30:], None),
         n_epochs=n_epochs,
         **options,
     )
@@ -56,7 +57,9 @@ def test_history_train_loss_is_the_loss_before_each_step():
     with seeded(0):
         model = nn.Linear(1, 1)
     expected = nn.MSELoss()(model(x), y).item()
-    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, y), n_epochs=1)
+    history = fit(
+        model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), TensorBatches(x, y), n_epochs=1
+    )
     assert history.train_loss[0] == pytest.approx(expected)
 
 
@@ -79,7 +82,7 @@ def test_mini_batches_with_the_same_seed_give_the_same_history():
 def test_tensor_pairs_and_dataloader_compute_the_same_for_the_same_order():
     x, y = two_blobs()
     histories = []
-    for data in [(x, y), DataLoader(TensorDataset(x, y), batch_size=16, shuffle=False)]:
+    for data in [TensorBatches(x, y, 16), DataLoader(TensorDataset(x, y), batch_size=16)]:
         with seeded(0):
             model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
         histories.append(
@@ -88,10 +91,8 @@ def test_tensor_pairs_and_dataloader_compute_the_same_for_the_same_order():
                 nn.CrossEntropyLoss(),
                 optim.SGD(model.parameters(), lr=0.05),
                 data,
-                (x, y),
+                TensorBatches(x, y, 1024),
                 n_epochs=3,
-                batch_size=16,
-                shuffle=False,
                 track_accuracy=True,
             )
         )
@@ -109,11 +110,9 @@ def test_accuracy_is_tracked_for_classification():
         model,
         nn.CrossEntropyLoss(),
         optim.SGD(model.parameters(), lr=0.1),
-        (x, y),
-        (x, y),
+        TensorBatches(x, y, 10, shuffle=True, seed=0),
+        TensorBatches(x, y, 1024),
         n_epochs=10,
-        batch_size=10,
-        seed=0,
         track_accuracy=True,
     )
     assert len(history.train_accuracy) == len(history.val_accuracy) == 10
@@ -193,8 +192,7 @@ def test_batch_size_must_be_positive(batch_size):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ((torch.zeros(5, 1), torch.zeros(4, 1)), "same length, got 5 and 4"),
-        ((torch.zeros(0, 1), torch.zeros(0, 1)), "the data is empty"),
+        ((torch.zeros(5, 1), torch.zeros(4, 1)), r"a pair of tensors: pass ptm.TensorBatches"),
         ([], "the training data is empty"),
     ],
 )
@@ -210,7 +208,11 @@ def test_divergence_stops_with_a_clear_warning_and_keeps_the_history():
         model = nn.Linear(1, 1)
     with pytest.warns(TrainingDivergedWarning, match=r"epoch (\d+).*normalis.*learning rate"):
         history = fit(
-            model, nn.MSELoss(), optim.SGD(model.parameters(), lr=50.0), (x, y), n_epochs=500
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=50.0),
+            TensorBatches(x, y, None),
+            n_epochs=500,
         )
     assert history.diverged
     assert 1 < len(history) < 500
@@ -239,7 +241,7 @@ def test_losses_are_summed_in_the_losss_own_precision():
         model,
         lambda out, target: ((out - target) ** 2).mean() * 1e40,
         optim.SGD(model.parameters(), lr=0.0),
-        (x.double(), y.double()),
+        TensorBatches(x.double(), y.double(), None),
         n_epochs=1,
     )
     assert not history.diverged and history.train_loss[0] > 1e40
@@ -280,10 +282,42 @@ def test_ctrl_c_reraises_with_the_history_of_the_completed_epochs():
         return nn.functional.mse_loss(outputs, targets)
 
     with pytest.raises(KeyboardInterrupt) as caught:
-        fit(model, loss_interrupted_in_epoch_3, optim.SGD(model.parameters(), lr=0.1), (x, y),
-            (x, y), n_epochs=10)  # fmt: skip
+        fit(model, loss_interrupted_in_epoch_3, optim.SGD(model.parameters(), lr=0.1),
+            TensorBatches(x, y, None), TensorBatches(x, y, None), n_epochs=10)  # fmt: skip
     assert caught.value.history.epochs == [1, 2]
     assert len(caught.value.history.val_loss) == 2
+
+
+def test_after_ctrl_c_the_model_holds_the_weights_of_the_last_completed_epoch():
+    """Interrupted inside epoch 3, the model equals a run of 2 epochs from the same start."""
+    x, y = line_data()
+    steps = []
+
+    def loss_interrupted_inside_epoch_3(outputs, targets):
+        steps.append(1)  # 5 training batches and 1 validation call per epoch
+        if len(steps) == 2 * 6 + 3:
+            raise KeyboardInterrupt
+        return nn.functional.mse_loss(outputs, targets)
+
+    runs = []
+    for loss_fn, n_epochs in ((loss_interrupted_inside_epoch_3, 10), (nn.MSELoss(), 2)):
+        with seeded(0):
+            model = nn.Linear(1, 1)
+        batches = TensorBatches(x, y, 8, shuffle=True, seed=1)
+        with pytest.raises(KeyboardInterrupt) if n_epochs == 10 else contextlib.nullcontext():
+            fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.1), batches,
+                TensorBatches(x, y, None), n_epochs=n_epochs)  # fmt: skip
+        runs.append(model)
+    assert torch.equal(runs[0].weight, runs[1].weight) and torch.equal(runs[0].bias, runs[1].bias)
+
+
+@pytest.mark.parametrize("device", ["gpu", "tpu"])
+def test_an_unknown_device_is_named_with_the_choices(device):
+    x, y = line_data()
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match=rf"unknown device '{device}': expected 'auto', 'cpu'"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), TensorBatches(x, y),
+            n_epochs=1, device=device)  # fmt: skip
 
 
 def test_tensor_batches_cover_every_sample_once_per_epoch_and_reshuffle():
@@ -315,6 +349,7 @@ def test_tensor_batches_match_a_dataloader_in_the_same_order():
         ((torch.zeros(3, 1), torch.zeros(2)), "same length, got 3 and 2"),
         ((torch.zeros(3, 1), torch.zeros(3), 0), "batch_size must be an integer of at least 1"),
         (([1, 2], torch.zeros(2)), "inputs must be a tensor"),
+        ((torch.zeros(0, 1), torch.zeros(0)), "data is empty"),
     ],
 )
 def test_tensor_batches_name_bad_arguments(arguments, message):

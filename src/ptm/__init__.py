@@ -33,7 +33,7 @@ _MODULE_OF = {
     "accuracy_loop": "lessons",
     # the engine
     "History": "training",
-    "TensorBatches": "training",
+    "TensorBatches": "batches",
     "TrainingDivergedWarning": "training",
     # §7.1–7.2.1 CIFAR-10 files and CIFAR-2 tensors
     "CLASS_NAMES": "cifar_files",
@@ -103,6 +103,7 @@ _SUBMODULES = frozenset(
     {
         "activations", "temperature", "lessons", "training", "cifar_files", "cifar_tensors",
         "standin", "classifier", "plots", "checkpoint", "files", "cli", "augment", "wine",
-        "experiments", "notebook_runner", "checks", "notes", "tables", "texts",
+        "experiments", "notebook_runner", "checks", "notes", "tables", "texts", "batches",
+        "recipes", "readings",
     }
 )  # fmt: skip

@@ -10,12 +10,13 @@ normalising, so the padding here is the normalised value of black, ``-mean / std
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
+from ptm.batches import TensorBatches
+from ptm.checks import check_tensor_pair
 from ptm.cifar_tensors import CIFAR10_MEAN, CIFAR10_STD
 
 __all__ = ["CroppedBatches", "normalized_black", "pad_images", "random_crop"]
@@ -80,16 +81,17 @@ def random_crop(
     return crops.reshape(n_images, n_channels, size, size)
 
 
-class CroppedBatches:
+class CroppedBatches(TensorBatches):
     """Mini-batches of random crops, a new crop of every image every epoch (DLwPT §7.1.4).
 
     The tensor-path twin of a ``DataLoader`` over a dataset whose transform starts with
     ``RandomCrop(size, padding=padding)``: the images are padded once (with normalised
-    black), and every batch is cut with one random offset per image. Use it wherever a
-    batch source goes: ``ptm.minibatch_loop``, ``ptm.train_classifier``, ``ptm.training.fit``.
+    black), and every batch is cut with one random offset per image. A `TensorBatches` whose
+    batches are transformed: the same order, shuffling and checks. Use it wherever a batch
+    source goes: ``minibatch_loop``, ``ptm.train_classifier``, ``ptm.training.fit``.
 
     Args:
-        images: normalised N×C×H×W images, e.g. ``cifar2.train_images``.
+        images: normalised N×C×H×W float images with square sides, e.g. ``cifar2.train_images``.
         labels: their labels.
         batch_size: images per batch.
         padding: pixels added on every side before cropping (the book's exercise: 4).
@@ -97,6 +99,10 @@ class CroppedBatches:
         shuffle: a new order every epoch.
         seed: seeds the order and the offsets.
         device: where to keep the padded images.
+
+    Raises:
+        ValueError: images that are not N×C×H×W floats with H equal to W (uint8 or
+            channels-last images are named with the fix), or labels of another length.
     """
 
     def __init__(
@@ -112,39 +118,53 @@ class CroppedBatches:
         seed: int | None = None,
         device: str | torch.device | None = None,
     ) -> None:
-        if len(images) != len(labels) or len(images) == 0:
-            raise ValueError(
-                f"images and labels must have the same, non-zero length, got {len(images)} and "
-                f"{len(labels)}"
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
+        check_crop_images(images, len(mean))
+        check_tensor_pair(images, labels, "images and labels")
         self.size = images.shape[-1]
-        self.padded = pad_images(images, padding, normalized_black(mean, std))
-        self.labels = labels
-        if device is not None:
-            self.padded, self.labels = self.padded.to(device), labels.to(device)
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.labels) / self.batch_size)
+        padded = pad_images(images, padding, normalized_black(mean, std))
+        super().__init__(
+            padded, labels, batch_size, shuffle=shuffle, seed=seed, device=device, name="images"
+        )
 
     def __repr__(self) -> str:
-        padding = (self.padded.shape[-1] - self.size) // 2
+        padding = (self.inputs.shape[-1] - self.size) // 2
         return (
             f"CroppedBatches({len(self.labels)} images, batch_size={self.batch_size}, "
             f"{self.size}×{self.size} crops of {padding}-pixel padding, shuffle={self.shuffle})"
         )
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        n_images = len(self.labels)
-        order = (
-            torch.randperm(n_images, generator=self.generator)
-            if self.shuffle
-            else torch.arange(n_images)
-        ).to(self.padded.device)
-        for start in range(0, n_images, self.batch_size):
-            indices = order[start : start + self.batch_size]
-            crops = random_crop(self.padded[indices], self.size, generator=self.generator)
-            yield crops, self.labels[indices]
+    def first_input(self) -> Tensor:
+        """The first image's centre crop: an image of the size the batches give."""
+        padding = (self.inputs.shape[-1] - self.size) // 2
+        return self.inputs[0, :, padding : padding + self.size, padding : padding + self.size]
+
+    def transform_batch(self, inputs: Tensor) -> Tensor:
+        """A random ``size``×``size`` window of each padded image in the batch."""
+        return random_crop(inputs, self.size, generator=self.generator)
+
+
+def check_crop_images(images: Tensor, n_channels: int) -> None:
+    """N×C×H×W floating-point images with square sides and the normalisation's channels."""
+    if not isinstance(images, Tensor) or images.dim() != 4:
+        shape = tuple(getattr(images, "shape", ()))
+        raise ValueError(f"images must be N×C×H×W, got shape {shape}")
+    if not images.is_floating_point():
+        raise ValueError(
+            f"images are {images.dtype}, but crops are cut from normalised float images: "
+            "convert raw uint8 images with ptm.normalize_images(images) first"
+        )
+    if images.shape[1] != n_channels and images.shape[-1] == n_channels:
+        raise ValueError(
+            f"images have shape {tuple(images.shape)}, channels last: move the channels "
+            "first with images.permute(0, 3, 1, 2)"
+        )
+    if images.shape[1] != n_channels:
+        raise ValueError(
+            f"images have {images.shape[1]} channels, but mean and std have {n_channels}"
+        )
+    if images.shape[2] != images.shape[3]:
+        raise ValueError(
+            f"images are {images.shape[2]}×{images.shape[3]}, not square: square crops of "
+            f"{images.shape[3]}×{images.shape[3]} would cut them down without a word; "
+            "crop or pad them square first"
+        )

@@ -1,13 +1,14 @@
 """Saving and loading trained classifiers, atomically (DLwPT §7.2.6).
 
-A checkpoint holds the weights, the History, the architecture and the settings that
-produced them (normalisation, epochs, seed, ...). Files are written to a temporary
-name and renamed into place, so an interrupted save never leaves a half-written file
-where a good one was.
+A checkpoint holds the weights, the History, the architecture, the recipe they were trained
+with (`ptm.recipes.ClassifierRecipe`) and other settings (normalisation, data, ...). Files
+are written to a temporary name and renamed into place, so an interrupted save never leaves
+a half-written file where a good one was.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -19,12 +20,14 @@ from torch import nn
 
 from ptm.classifier import architecture_label, build_fc_classifier, describe_architecture
 from ptm.files import atomic_write
+from ptm.recipes import CLASSIFIER, ClassifierRecipe, vary
 from ptm.training import History
 
 __all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 CHECKPOINT_FORMAT = "ptm-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2 (ptm 0.3) adds the recipe; version 1 files (ptm 0.2) still load
+READABLE_VERSIONS = (1, 2)
 
 
 PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -58,11 +61,17 @@ class Checkpoint:
     history: History | None
     architecture: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    recipe: ClassifierRecipe | None = None
 
     def __repr__(self) -> str:
         trained = f"{len(self.history)} epochs" if self.history is not None else "no history"
+        recipe = (
+            ""
+            if self.recipe is None
+            else f", lr {self.recipe.lr:g}, batch {self.recipe.batch_size}"
+        )
         return (
-            f"Checkpoint({architecture_label(self.architecture)} classifier, {trained}, "
+            f"Checkpoint({architecture_label(self.architecture)} classifier, {trained}{recipe}, "
             f"settings {sorted(self.settings)})"
         )
 
@@ -72,6 +81,8 @@ def save_checkpoint(
     model: nn.Module,
     history: History | None = None,
     settings: dict[str, Any] | None = None,
+    *,
+    recipe: ClassifierRecipe | None = None,
 ) -> Path:
     """Save a classifier from `build_fc_classifier` with its history and settings (§7.2.6).
 
@@ -79,8 +90,8 @@ def save_checkpoint(
         path: the file to write (atomically).
         model: the trained classifier.
         history: its training History, if any.
-        settings: plain values describing the run, e.g. ``{"n_epochs": 100, "seed": 0,
-            "mean": [...], "std": [...]}``.
+        settings: plain values describing the run, e.g. ``{"mean": [...], "std": [...]}``.
+        recipe: the recipe it was trained with, given back by `load_checkpoint`.
 
     Returns:
         The path written.
@@ -96,6 +107,7 @@ def save_checkpoint(
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
         "history": history.as_dict() if history is not None else None,
         "settings": dict(settings or {}),
+        "recipe": None if recipe is None else _plain_recipe(recipe),
     }
     return atomic_write(path, lambda file: torch.save(payload, file))
 
@@ -126,10 +138,11 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpo
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a ptm checkpoint (it has no '{CHECKPOINT_FORMAT}' marker)")
-    if payload.get("version") != CHECKPOINT_VERSION:
+    if payload.get("version") not in READABLE_VERSIONS:
         raise ValueError(
-            f"{path} is a ptm checkpoint of version {payload.get('version')!r}; "
-            f"this ptm reads version {CHECKPOINT_VERSION}"
+            f"{path} is a ptm checkpoint of version {payload.get('version')!r}, written by a "
+            f"newer ptm; this ptm reads versions {', '.join(map(str, READABLE_VERSIONS))}: "
+            "upgrade ptm (pip install -U ptm-dlwpt) to load it"
         )
     stored = payload["architecture"]
     if model is None:
@@ -153,4 +166,14 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None) -> Checkpo
             )
     model.load_state_dict(payload["state_dict"])
     history = History.from_dict(payload["history"]) if payload["history"] is not None else None
-    return Checkpoint(model, history, dict(stored), dict(payload["settings"]))
+    stored_recipe = payload.get("recipe")  # absent in version 1
+    recipe = None if stored_recipe is None else vary(CLASSIFIER, **stored_recipe)
+    return Checkpoint(model, history, dict(stored), dict(payload["settings"]), recipe)
+
+
+def _plain_recipe(recipe: ClassifierRecipe) -> dict[str, Any]:
+    """The recipe as plain values (tuples as lists), readable by ``torch.load(weights_only)``."""
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in dataclasses.asdict(recipe).items()
+    }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor, nn
+if TYPE_CHECKING:  # torch is imported inside the checks that need it, so that the recipes
+    import torch  # (and ``ptm --help``, which reads them) load without it
+    from torch import Tensor, nn
 
 __all__ = [
     "check_image_inputs",
@@ -41,6 +42,8 @@ def check_learning_rate(lr: Any) -> float:
 
 def check_tensor_pair(inputs: Any, targets: Any, name: str = "data") -> None:
     """Two tensors of samples, of the same non-zero length (the engine's batch sources)."""
+    from torch import Tensor
+
     for part, tensor in (("inputs", inputs), ("targets", targets)):
         if not isinstance(tensor, Tensor) or tensor.dim() == 0:
             raise ValueError(
@@ -58,23 +61,31 @@ def check_tensor_pair(inputs: Any, targets: Any, name: str = "data") -> None:
 
 def first_linear(model: nn.Module) -> nn.Linear | None:
     """The model's first ``nn.Linear`` (which fixes how many numbers a sample has), if any."""
+    from torch import nn
+
     return next((module for module in model.modules() if isinstance(module, nn.Linear)), None)
 
 
 def last_linear(model: nn.Module) -> nn.Linear | None:
     """The model's last ``nn.Linear`` (which fixes how many classes it scores), if any."""
+    from torch import nn
+
     linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
     return linears[-1] if linears else None
 
 
 def model_device(model: nn.Module) -> torch.device:
     """The device of the model's parameters (the CPU for a model without any)."""
+    import torch
+
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
 def check_images(model: nn.Module, images: Any, name: str = "images") -> None:
     """A floating-point tensor of N samples with as many values each as the model takes."""
+    from torch import Tensor
+
     if not isinstance(images, Tensor) or images.dim() < 2:
         shape = tuple(getattr(images, "shape", ()))
         raise ValueError(f"{name} must be a tensor of N samples, got shape {shape}")
@@ -94,6 +105,9 @@ def check_images(model: nn.Module, images: Any, name: str = "images") -> None:
 
 def check_labels(model: nn.Module, labels: Any, name: str = "labels") -> None:
     """A 1-D int64 tensor of class indices inside the model's classes."""
+    import torch
+    from torch import Tensor
+
     if not isinstance(labels, Tensor) or labels.dim() != 1:
         raise ValueError(f"{name} must be a 1-D tensor of class indices")
     if labels.dtype != torch.long:
@@ -115,6 +129,8 @@ def check_temperature_inputs(n_epochs: int, model: nn.Module, *tensors: Tensor) 
     """The check at the top of ``training_loop`` (DLwPT §6.2.2): ``n_epochs``, then
     ``t_u_train, t_u_val, t_c_train, t_c_val`` as non-empty N×features tensors that match
     each other and the model's first layer."""
+    from torch import Tensor
+
     check_positive_integer(n_epochs, "n_epochs")
     names = ("t_u_train", "t_u_val", "t_c_train", "t_c_val")
     for name, tensor in zip(names, tensors, strict=True):
@@ -142,9 +158,11 @@ def check_temperature_inputs(n_epochs: int, model: nn.Module, *tensors: Tensor) 
 
 def first_image(data: Any) -> Tensor | None:
     """The first image of a list of pairs, a DataLoader's dataset or a batch source."""
-    inputs = getattr(data, "inputs", None)  # TensorBatches and CroppedBatches hold them
-    if isinstance(inputs, Tensor):
-        return inputs[0]
+    import torch
+
+    first_input = getattr(data, "first_input", None)  # the batch sources of ptm.batches
+    if callable(first_input):
+        return first_input()
     dataset = getattr(data, "dataset", data)
     if isinstance(dataset, Sequence | torch.utils.data.Dataset) and len(dataset) > 0:
         return torch.as_tensor(dataset[0][0])

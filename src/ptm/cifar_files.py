@@ -7,9 +7,9 @@ with an unpickler that admits only what a CIFAR file holds (arrays, lists, numbe
 strings), so a crafted file can never run code. Errors name the file and what to do; ptm
 never deletes or overwrites anything in the data folder.
 
-Where the data lives (`data_dir_rule`): ``$PTM_DATA_DIR`` if set; else, when ptm runs
-from its own checkout, that checkout's ``data-unversioned/p1ch7/``; else a per-user cache
-folder (on Linux ``~/.cache/ptm/p1ch7``). Never the working directory.
+Where the data lives is the rule of `ptm.data_folder`: ``$PTM_DATA_DIR`` if set; else, when
+ptm runs from its own checkout, that checkout's ``data-unversioned/p1ch7/``; else a per-user
+cache folder (on Linux ``~/.cache/ptm/p1ch7``). Never the working directory.
 """
 
 from __future__ import annotations
@@ -30,32 +30,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ptm.data_folder import resolve_data_dir, writable_folder
+
 __all__ = [
-    "ARCHIVE_NAME",
-    "BATCHES_FOLDER",
     "CIFAR10_URL",
     "CLASS_NAMES",
-    "META_FILE",
-    "STANDIN_MANIFEST",
-    "TEST_FILES",
-    "TRAIN_FILES",
     "CifarCorruptedError",
     "CifarDataError",
     "CifarNotFoundError",
-    "checkout_root",
-    "data_dir_rule",
-    "default_data_dir",
-    "ensure_cifar10",
-    "expected_files",
-    "forget_checksums",
     "load_cifar10",
-    "open_dataset",
-    "read_batch",
-    "read_images",
-    "read_manifest",
-    "resolve_data_dir",
-    "verify_folder",
-    "write_manifest",
 ]
 
 CLASS_NAMES = (
@@ -100,54 +83,6 @@ class CifarCorruptedError(CifarDataError, ValueError):
 
 
 # -- where the data lives ----------------------------------------------------------------
-
-
-def checkout_root() -> Path | None:
-    """The ptm checkout that this imported package lives in (an editable install), or None.
-
-    Judged from the package's own location, never from the working directory.
-    """
-    package = Path(__file__).resolve().parent
-    root = package.parent.parent  # <root>/src/ptm
-    project = root / "pyproject.toml"
-    if package.parent.name == "src" and project.is_file():
-        return root if 'name = "ptm' in project.read_text(encoding="utf-8") else None
-    return None
-
-
-def data_dir_rule() -> tuple[Path, str]:
-    """Where CIFAR-10 lives by default, and which rule chose it (DLwPT §7.1.1)."""
-    from_environment = os.environ.get("PTM_DATA_DIR")
-    if from_environment:
-        return Path(from_environment).expanduser(), "set by PTM_DATA_DIR"
-    root = checkout_root()
-    if root is not None:
-        return root / "data-unversioned" / "p1ch7", f"the ptm checkout at {root}"
-    import platformdirs
-
-    cache = Path(platformdirs.user_cache_dir("ptm", appauthor=False))
-    return cache / "p1ch7", "the per-user cache folder (no PTM_DATA_DIR, no ptm checkout)"
-
-
-def default_data_dir() -> Path:
-    """The folder that holds (or will hold) ``cifar-10-batches-py/``: see `data_dir_rule`."""
-    return data_dir_rule()[0]
-
-
-def resolve_data_dir(data_dir: str | Path | None) -> Path:
-    """``data_dir`` as a Path, or `default_data_dir` when it is None.
-
-    Raises:
-        CifarNotFoundError: the path exists but is a file, not a folder.
-    """
-    path = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    if path.exists() and not path.is_dir():
-        source = "data_dir" if data_dir is not None else "the data folder (PTM_DATA_DIR?)"
-        raise CifarNotFoundError(
-            f"{source} {path} is a file, not a folder: point it at the folder that holds "
-            f"{BATCHES_FOLDER}/ (or will hold it after the download)"
-        )
-    return path
 
 
 # -- checking files ----------------------------------------------------------------------
@@ -431,13 +366,7 @@ def _download(root: Path) -> None:
     from torchvision.datasets.utils import download_and_extract_archive
 
     created = [folder for folder in (root, *root.parents) if not folder.exists()]
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CifarNotFoundError(
-            f"cannot create the data folder {root} ({error.strerror}): set PTM_DATA_DIR to a "
-            "folder you can write to"
-        ) from None
+    writable_folder(root)
     try:
         with _socket_timeout(DOWNLOAD_TIMEOUT):  # a silent network fails instead of hanging
             download_and_extract_archive(

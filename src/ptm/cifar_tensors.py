@@ -32,8 +32,8 @@ from ptm.cifar_files import (
     TRAIN_FILES,
     ensure_cifar10,
     read_images,
-    resolve_data_dir,
 )
+from ptm.data_folder import resolve_data_dir
 from ptm.files import atomic_write
 
 __all__ = [

@@ -9,14 +9,24 @@ accuracy, confusion matrix, mistakes, and what happens when the images move (§7
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ptm.checks import check_images, check_labels, check_learning_rate, model_device
-from ptm.training import Batches, History, fit, resolve_device, seeded
+from ptm.batches import TensorBatches, as_batches, is_tensor_pair
+from ptm.checks import check_images, check_labels, first_image, model_device
+from ptm.recipes import CLASSIFIER, ClassifierRecipe, vary
+from ptm.training import (
+    EVAL_BATCH_SIZE,
+    Batches,
+    History,
+    LossFunction,
+    fit,
+    resolve_device,
+    seeded,
+)
 
 __all__ = [
     "ACTIVATION_LAYERS",
@@ -277,21 +287,6 @@ def accuracy_under_shift(
 # -- training (§7.2.6) -------------------------------------------------------------------
 
 
-def _check_data(model: nn.Module, data: Batches, name: str) -> None:
-    """The classifier's own checks: image shape and dtype, label type and range."""
-    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
-        images, labels = data
-        check_images(model, images, f"{name} images")
-        check_labels(model, torch.as_tensor(labels), f"{name} labels")
-        return
-    dataset = getattr(data, "dataset", None)
-    if dataset is not None and len(dataset) > 0:
-        image, _ = dataset[0]
-        check_images(model, torch.as_tensor(image).unsqueeze(0), f"{name} images")
-        if isinstance(dataset, list):  # the notes' list form: every label is at hand
-            check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
-
-
 def probability_mse(outputs: Tensor, labels: Tensor) -> Tensor:
     """Mean squared error of the predicted probabilities against one-hot targets (§7.2.5).
 
@@ -316,70 +311,95 @@ def train_classifier(
     model: nn.Module,
     train_data: Batches,
     val_data: Batches | None = None,
+    recipe: ClassifierRecipe = CLASSIFIER,
     *,
-    n_epochs: int = 100,
-    batch_size: int = 64,
-    lr: float = 1e-2,
-    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
-    shuffle: bool = True,
-    seed: int | None = 0,
+    loss_fn: LossFunction | None = None,
     device: str | torch.device = "auto",
     progress: bool = True,
     log_every: int | None = 10,
-    keep_best: bool = False,
+    **changes: Any,
 ) -> History:
     """Train a classifier with SGD on mini-batches, as the book does (DLwPT §7.2.6).
 
-    The engine (`ptm.training.fit`) under the same recipe as the notebook's
-    `ptm.minibatch_loop`: batch 64, shuffled every epoch, SGD with lr 1e-2, NLLLoss
-    (CrossEntropyLoss for a model without LogSoftmax), 100 epochs; plus accuracy,
-    validation, a progress bar and a line every ``log_every`` epochs.
+    The engine (`ptm.training.fit`) under the book's recipe (`ptm.recipes.CLASSIFIER`: batch
+    64, shuffled every epoch, SGD with lr 1e-2, NLLLoss, 100 epochs), the same steps as the
+    notebook's ``minibatch_loop``, plus accuracy, validation, a progress bar and a line every
+    ``log_every`` epochs.
 
     Args:
         model: e.g. ``build_fc_classifier()``; trained in place.
-        train_data: ``(images, labels)`` tensors (the fast path, e.g. ``cifar2.train``),
-            or a DataLoader over the notes' list form (then it sets batch size and order).
+        train_data: ``(images, labels)`` tensors (the fast path, e.g. ``cifar2.train``): cut
+            into shuffled batches of the recipe's size; or a batch source that decides size and
+            order itself (`TensorBatches`, `CroppedBatches`, a DataLoader over the notes' list).
         val_data: the same kinds, or None.
-        n_epochs: passes over the training data.
-        batch_size: images per step for tensor data.
-        lr: the learning rate, above 0.
-        loss_fn: overrides the default loss.
-        shuffle: draw a new order of the tensor data every epoch.
-        seed: seeds the shuffling of tensor data.
+        recipe: the settings of the run; ``changes`` vary it, e.g. ``n_epochs=10, seed=1``
+            (any field of `ptm.recipes.ClassifierRecipe`).
+        loss_fn: overrides the recipe's loss (``"nll"``: NLLLoss for a model that ends in
+            LogSoftmax, else CrossEntropyLoss; ``"mse"``: `probability_mse`).
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ...
         progress: a progress bar over epochs; False turns it off.
         log_every: a line at epoch 1 and every this many epochs (1: every epoch, as the
             notes print; None: none).
-        keep_best: end with the weights of the epoch with the best validation accuracy.
 
     Returns:
         The History: per epoch the mean training loss, training accuracy, validation
         loss and accuracy, and seconds.
 
     Raises:
-        ValueError: lr not above 0, batch size below 1, images of the wrong shape or
-            dtype for the model, labels outside the model's classes, empty data, an
-            unknown device.
+        ValueError: a bad setting (named), images of the wrong shape or dtype for the model,
+            labels outside the model's classes, empty data, an unknown device.
         KeyboardInterrupt: on Ctrl-C, with the History so far as ``error.history``.
     """
-    check_learning_rate(lr)
-    _check_data(model, train_data, "training data")
+    recipe = vary(recipe, **changes)
+    device = resolve_device(device)
+    train_batches = classifier_batches(model, train_data, "training data", recipe, device)
+    val_batches = None
     if val_data is not None:
-        _check_data(model, val_data, "validation data")
-    device = device if isinstance(device, torch.device) else resolve_device(device)
+        val_batches = classifier_batches(model, val_data, "validation data", None, device)
+    if loss_fn is None:
+        loss_fn = probability_mse if recipe.loss == "mse" else default_loss(model)
     return fit(
         model,
-        loss_fn if loss_fn is not None else default_loss(model),
-        torch.optim.SGD(model.parameters(), lr=lr),
-        train_data,
-        val_data,
-        n_epochs=n_epochs,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
+        loss_fn,
+        torch.optim.SGD(model.parameters(), lr=recipe.lr),
+        train_batches,
+        val_batches,
+        n_epochs=recipe.n_epochs,
         device=device,
         track_accuracy=True,
         log_every=log_every,
         progress=progress,
-        keep_best=keep_best,
+        keep_best=recipe.keep_best,
     )
+
+
+def classifier_batches(
+    model: nn.Module,
+    data: Batches,
+    name: str,
+    recipe: ClassifierRecipe | None,
+    device: torch.device,
+) -> Iterable[tuple[Tensor, Tensor]]:
+    """The classifier's data as a batch source, checked against the model once: a tensor
+    pair becomes `TensorBatches` (shuffled batches of the recipe's size, seeded; for
+    validation, unshuffled batches of 1,024), other batch sources are used as they are."""
+    if is_tensor_pair(data):
+        images, labels = data
+        check_images(model, images, f"{name} images")
+        check_labels(model, labels, f"{name} labels")
+        if recipe is None:
+            return TensorBatches(images, labels, EVAL_BATCH_SIZE, device=device, name=name)
+        return TensorBatches(
+            images, labels, recipe.batch_size, shuffle=True, seed=recipe.seed, device=device,
+            name=name,
+        )  # fmt: skip
+    image = first_image(data)
+    if image is not None:
+        check_images(model, image.unsqueeze(0), f"{name} images")
+    dataset = getattr(data, "dataset", None)
+    if isinstance(dataset, list) and dataset:  # the notes' list form: every label is at hand
+        check_labels(model, torch.tensor([label for _, label in dataset]), f"{name} labels")
+    labels = getattr(data, "labels", None)
+    if isinstance(labels, Tensor):  # TensorBatches, CroppedBatches
+        check_labels(model, labels, f"{name} labels")
+    return as_batches(data, name)

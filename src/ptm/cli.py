@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import re
@@ -58,16 +57,81 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number such as 1e-2, got {text!r}") from None
 
 
+RECIPE_OPTIONS = {
+    "n_epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "hidden_sizes": "--hidden-sizes",
+    "hidden_size": "--hidden-size",
+    "seed": "--seed",
+}
+"""The recipe settings the commands offer as options, and the option of each."""
+METAVARS = {"lr": "LR", "seed": "SEED", "hidden_sizes": "H", "hidden_size": "H"}
+
+
+def add_recipe_options(
+    parser: argparse.ArgumentParser, recipes: dict[str, Any], names: Sequence[str]
+) -> None:
+    """Options for some settings of a book recipe, with its defaults and help: the recipe
+    (`ptm.recipes`) is where they are written, once. ``recipes`` names the recipe (or the
+    recipes, for a command that offers several) whose defaults the help shows."""
+    import dataclasses
+
+    first = next(iter(recipes.values()))
+    fields = {item.name: item for item in dataclasses.fields(first)}
+    for name in names:
+        defaults = {label: getattr(recipe, name) for label, recipe in recipes.items()}
+        shown = {label: " ".join(map(str, v)) if isinstance(v, tuple) else f"{v:g}"
+                 if isinstance(v, float) else str(v) for label, v in defaults.items()}  # fmt: skip
+        if len(set(shown.values())) == 1:
+            default_text = f"default: {next(iter(shown.values()))}"
+        else:
+            default_text = "default: " + ", ".join(f"{v} ({label})" for label, v in shown.items())
+        value = defaults[next(iter(defaults))]
+        kind: dict[str, Any] = {"type": number} if isinstance(value, float) else {"type": int}
+        if isinstance(value, tuple):
+            kind = {"type": positive_integer, "nargs": "+"}
+        elif name in ("n_epochs", "batch_size"):
+            kind = {"type": positive_integer}
+        parser.add_argument(
+            RECIPE_OPTIONS[name], dest=name, default=None, metavar=METAVARS.get(name, "N"),
+            help=f"{fields[name].metadata['help']} ({default_text})", **kind,
+        )  # fmt: skip
+
+
+def recipe_from(args: argparse.Namespace, recipe: Any) -> Any:
+    """The recipe with the settings given on the command line; a bad value is named by its
+    option (``--lr 0: ...``)."""
+    import dataclasses
+
+    from ptm.recipes import vary
+
+    changes = {}
+    for item in dataclasses.fields(recipe):
+        value = getattr(args, item.name, None)
+        if value is not None:
+            changes[item.name] = tuple(value) if isinstance(value, list) else value
+    try:
+        return vary(recipe, **changes)
+    except ValueError as error:
+        name = next((name for name in changes if str(error).startswith(name)), None)
+        option = RECIPE_OPTIONS.get(name or "", "")
+        message = f"{option} {changes.get(name, '')}: {error}" if name else str(error)
+        raise UsageError(message) from None
+
+
 def _train(args: argparse.Namespace) -> int:
     from ptm import classifier
     from ptm.checkpoint import save_checkpoint
-    from ptm.checks import check_learning_rate
     from ptm.cifar_tensors import load_cifar2
+    from ptm.recipes import CLASSIFIER
     from ptm.standin import choose_data_source
     from ptm.training import resolve_device
 
-    device = resolve_device(args.device)  # check every setting before any download or epoch
-    check_learning_rate(args.lr)
+    if args.smoke and args.n_epochs is None:
+        args.n_epochs = 3
+    recipe = recipe_from(args, CLASSIFIER)  # every setting checked before any download or epoch
+    device = resolve_device(args.device)
     save_path = _check_save_path(args.save) if args.save else None
     source = choose_data_source(
         args.data_dir,
@@ -75,38 +139,39 @@ def _train(args: argparse.Namespace) -> int:
         standin_size="smoke" if args.smoke else "full",
     )
     print(source.banner)
-    n_epochs = args.epochs if args.epochs is not None else (3 if args.smoke else 100)
     cifar2 = load_cifar2(source.data_dir)
-    model = classifier.build_fc_classifier(args.hidden_sizes, seed=args.seed)
+    model = classifier.build_fc_classifier(recipe.hidden_sizes, seed=recipe.seed)
     print(
         f"model {classifier.architecture_label(model)} "
         f"({classifier.count_parameters(model):,} parameters) on {device}, "
         f"{len(cifar2.train_labels):,} training and {len(cifar2.val_labels):,} validation images"
     )
     settings = {
-        "n_epochs": n_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-        "mean": list(cifar2.mean), "std": list(cifar2.std),
+        "mean": list(cifar2.mean),
+        "std": list(cifar2.std),
         "data": "synthetic stand-in" if source.synthetic else "CIFAR-10",
-    }  # fmt: skip
+    }
     try:
         history = classifier.train_classifier(
-            model, cifar2.train, cifar2.val, n_epochs=n_epochs, batch_size=args.batch_size,
-            lr=args.lr, seed=args.seed, device=device, progress=not args.no_progress,
-            log_every=args.log_every,
+            model, cifar2.train, cifar2.val, recipe, device=device,
+            progress=not args.no_progress, log_every=args.log_every,
         )  # fmt: skip
     except KeyboardInterrupt as interrupt:
         history = getattr(interrupt, "history", None)
         if save_path is not None and history is not None and len(history):
-            settings["n_epochs_completed"] = len(history)
-            save_checkpoint(save_path, model, history, settings)
-            print(f"interrupted after {len(history)} epochs: saved {save_path}", file=sys.stderr)
+            save_checkpoint(save_path, model, history, settings, recipe=recipe)
+            print(
+                f"interrupted after {len(history)} epochs: saved {save_path} (the model as it "
+                f"was at the end of epoch {len(history)})",
+                file=sys.stderr,
+            )
         raise
     if history.diverged:
         raise UsageError(history.stop_reason)
     train_accuracy = classifier.accuracy(model, *cifar2.train)
     val_accuracy = classifier.accuracy(model, *cifar2.val)
     if save_path is not None:
-        print(f"saved {save_checkpoint(save_path, model, history, settings)}")
+        print(f"saved {save_checkpoint(save_path, model, history, settings, recipe=recipe)}")
     print(f"train_accuracy={train_accuracy:.4f} val_accuracy={val_accuracy:.4f}")
     return 0
 
@@ -125,21 +190,16 @@ def _check_save_path(text: str) -> Path:
 
 
 def _temperature(args: argparse.Namespace) -> int:
+    from ptm.recipes import LINEAR, NETWORK
     from ptm.temperature import fit_temperature
 
-    result = fit_temperature(
-        args.model, n_epochs=args.epochs, lr=args.lr, hidden_size=args.hidden_size,
-        seed=args.seed, log_every=args.log_every,
-    )  # fmt: skip
-    history = result.history
-    bad = [epoch for epoch, loss in zip(history.epochs, history.train_loss, strict=True)
-           if not math.isfinite(loss)]  # fmt: skip
-    if bad:
-        raise UsageError(
-            f"the training loss became inf or NaN at epoch {bad[0]} (lr {result.lr:g}): try a "
-            "smaller learning rate"
-        )
-    last = history.last()
+    recipe = recipe_from(args, LINEAR if args.model == "linear" else NETWORK)
+    if args.model == "network" and recipe.hidden_size == 0:
+        raise UsageError("--hidden-size 0 is the linear model: use --model linear")
+    result = fit_temperature(recipe, log_every=args.log_every)
+    if result.history.diverged:
+        raise UsageError(result.history.stop_reason)
+    last = result.history.last()
     for name, parameter in result.model.named_parameters():
         print(f"{name} {tuple(parameter.shape)}")
     print(f"train_loss={last['train_loss']:.4f} val_loss={last['val_loss']:.4f}")
@@ -161,9 +221,9 @@ def _env(args: argparse.Namespace) -> int:
         BATCHES_FOLDER,
         CIFAR10_URL,
         CifarDataError,
-        data_dir_rule,
         load_cifar10,
     )
+    from ptm.data_folder import data_dir_rule
     from ptm.training import resolve_device
 
     print(f"python       {platform.python_version()} ({sys.executable})")
@@ -205,10 +265,11 @@ def chapter6_figures() -> dict[str, Any]:
     """The README's chapter 6 figures, by file name, drawn from the notebook's own code."""
     from ptm import plots, temperature
     from ptm.activations import plot_activations, plot_tanh_composition
+    from ptm.recipes import LINEAR, NETWORK, vary
 
-    linear = temperature.fit_temperature("linear", log_every=None)
-    network = temperature.fit_temperature("network", log_every=None)
-    calm = temperature.fit_temperature("network", lr=5e-4, n_epochs=10_000, log_every=None)
+    linear = temperature.fit_temperature(LINEAR)
+    network = temperature.fit_temperature(NETWORK)
+    calm = temperature.fit_temperature(vary(NETWORK, lr=5e-4, n_epochs=10_000))
     t_c, t_u = temperature.temperature_data()
     losses = plots.new_figure((12, 4))
     left, right = losses.subplots(1, 2, sharey=True)
@@ -262,7 +323,7 @@ def _languages(choice: str) -> tuple[str, ...]:
 
 def _notebooks(args: argparse.Namespace) -> int:
     _require_notebook_extra()
-    from ptm.cifar_files import default_data_dir
+    from ptm.data_folder import default_data_dir
     from ptm.notebook_runner import (
         execute_notebook,
         find_notebooks,
@@ -289,6 +350,8 @@ def _notebooks(args: argparse.Namespace) -> int:
     results = []
     for path in notebooks:
         env = {"PTM_PROGRESS": "0"}  # progress widgets would be frozen at 0 % in the saved copy
+        if os.environ.get("PTM_DATA_DIR"):  # a relative folder means the one ptm ran from,
+            env["PTM_DATA_DIR"] = str(default_data_dir())  # not the notebook's
         if args.smoke:
             env["PTM_SMOKE"] = "1"
         if notebook_data_need(path) != "cifar10":
@@ -316,7 +379,7 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 def default_notebook_folder() -> Path:
     """The checkout's ``notebooks/`` when ptm runs from one, else the installed copies."""
-    from ptm.cifar_files import checkout_root
+    from ptm.data_folder import checkout_root
 
     root = checkout_root()
     if root is not None and (root / "notebooks").is_dir():
@@ -379,13 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, formatter_class=_HelpFormatter
         )
 
-    train = command("train", "train the CIFAR-2 classifier (§7.2.6)")
-    train.add_argument("--epochs", type=positive_integer, help="default 100 (3 with --smoke)")
-    train.add_argument("--batch-size", type=positive_integer, default=64, help="images per step")
-    train.add_argument("--lr", type=number, default=1e-2, help="learning rate")
-    train.add_argument("--hidden-sizes", type=positive_integer, nargs="+", default=[512],
-                       help="hidden layer sizes, e.g. --hidden-sizes 1024 512 128")  # fmt: skip
-    train.add_argument("--seed", type=int, default=0, help="seeds the weights and the order")
+    from ptm.recipes import CLASSIFIER, LINEAR, NETWORK
+
+    train = command("train", "train the CIFAR-2 classifier (§7.2.6), the book's recipe")
+    add_recipe_options(
+        train, {"": CLASSIFIER}, ["n_epochs", "batch_size", "lr", "hidden_sizes", "seed"]
+    )
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument(
         "--data-dir", help="folder holding cifar-10-batches-py/ (default: see ptm env)"
@@ -399,15 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
-    temp = command("temperature", "fit the temperature model (§6.2–§6.3)")
+    temp = command("temperature", "fit the temperature model (§6.2–§6.3) on the notes' split")
     temp.add_argument("--model", choices=["linear", "network"], default="network",
                       help="the linear model (§6.2.2) or the 1-8-1 network (§6.3.2)")  # fmt: skip
-    temp.add_argument(
-        "--epochs", type=positive_integer, help="default 3000 (linear), 5000 (network)"
+    add_recipe_options(
+        temp, {"linear": LINEAR, "network": NETWORK}, ["n_epochs", "lr", "hidden_size", "seed"]
     )
-    temp.add_argument("--lr", type=number, help="default 1e-2 (linear), 1e-3 (network)")
-    temp.add_argument("--hidden-size", type=positive_integer, default=8, help="hidden units")
-    temp.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
     temp.add_argument(
         "--log-every", type=positive_integer, default=1000, help="a line every K epochs"
     )
@@ -470,8 +529,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.traceback:
             raise
         from ptm.cifar_files import CifarDataError
+        from ptm.data_folder import DataFolderError
 
-        expected = (UsageError, CifarDataError, ValueError, FileNotFoundError)
+        expected = (UsageError, CifarDataError, DataFolderError, ValueError, FileNotFoundError)
         kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
         message = " ".join(_ESCAPES.sub("", str(error)).split()) or type(error).__name__
         print(f"ptm: error: {kind}{message}", file=sys.stderr)

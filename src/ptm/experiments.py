@@ -1,25 +1,24 @@
 """A small experiment runner for the chapters' exercises (DLwPT §6 and §7, exercises).
 
-An experiment is a list of named configurations, each a dict of settings (hidden sizes,
-learning rate, loss, random crops, epochs, seed). `run_experiments` trains one model per
-configuration with the engine (`ptm.training.fit`, through `train_classifier` for the
-classifier), seeded, and collects one History each into `ExperimentResults`: a table
-(plain text and HTML, no pandas) and comparison figures. A configuration that fails or
+An experiment is a list of named configurations, each a dict of settings that change one of
+the book's recipes (`ptm.recipes`: hidden sizes, learning rate, loss, random crops, epochs,
+seed). `run_experiments` trains one model per configuration, seeded (the classifier with the
+engine through `train_classifier`, the thermometer with the notes' loop through
+`fit_temperature`), and collects one History each into `ExperimentResults`: a table (plain
+text and HTML, no pandas) and comparison figures. A configuration that fails or
 diverges is recorded as such in the table; the other runs go on.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor, nn
@@ -27,53 +26,23 @@ from torch import Tensor, nn
 from ptm.augment import CroppedBatches
 from ptm.classifier import build_fc_classifier, probability_mse, train_classifier
 from ptm.plots import figure_and_axes, new_figure
-from ptm.temperature import (
-    build_linear_model,
-    build_seq_model,
-    plot_temperature_fit,
-    split_train_val,
-    temperature_data,
-)
-from ptm.training import History, TrainingDivergedWarning, fit, progress_bar
+from ptm.recipes import CLASSIFIER, NETWORK, ClassifierRecipe, TemperatureRecipe, vary
+from ptm.tables import Table
+from ptm.temperature import fit_temperature, plot_temperature_fit
+from ptm.training import History, TrainingDivergedWarning, progress_bar
 
-__all__ = [
-    "CLASSIFIER_SETTINGS",
-    "TEMPERATURE_SETTINGS",
-    "ExperimentResults",
-    "Run",
-    "run_experiments",
-]
+__all__ = ["ExperimentResults", "Run", "run_experiments"]
 
-CLASSIFIER_SETTINGS = {
-    "hidden_sizes": (512,),  # an int or a tuple, as build_fc_classifier takes them
-    "activation": "tanh",
-    "lr": 1e-2,
-    "loss": "nll",  # or "mse": mean squared error of the probabilities against one-hot targets
-    "crop_padding": 0,  # > 0: random crops of padded images every epoch (CroppedBatches)
-    "n_epochs": 20,
-    "batch_size": 64,
-    "seed": 0,
-    "keep_best": False,  # restore the weights of the epoch with the best validation accuracy
-    "device": "auto",
-}
-"""The settings of a classifier run, with their defaults (DLwPT §7 exercises)."""
-
-TEMPERATURE_SETTINGS = {
-    "hidden_size": 8,  # 0: the linear model
-    "lr": 1e-3,
-    "optimizer": "sgd",  # or "adam"
-    "n_epochs": 5000,
-    "seed": 0,
-}
-"""The settings of a temperature run, with their defaults (DLwPT §6 exercises)."""
+TASKS = {"classifier": CLASSIFIER, "temperature": NETWORK}
+"""The recipe each task's settings vary: the book's classifier and the notes' 1-8-1 network."""
 
 
 @dataclass
 class Run:
-    """One configuration's outcome: its History and model, or why it stopped."""
+    """One configuration's outcome: its recipe, its History and model, or why it stopped."""
 
     name: str
-    settings: dict[str, Any]
+    recipe: Any
     status: str = "ok"
     history: History | None = None
     model: nn.Module | None = None
@@ -85,55 +54,27 @@ class Run:
         return self.status == "ok"
 
 
-def _classifier_run(settings: dict[str, Any], data: Any) -> tuple[nn.Module, History]:
-    model = build_fc_classifier(
-        settings["hidden_sizes"], activation=settings["activation"], seed=settings["seed"]
-    )
-    loss_fn = {"nll": nn.NLLLoss(), "mse": probability_mse}.get(settings["loss"])
-    if loss_fn is None:
-        raise ValueError(f"loss must be 'nll' or 'mse', got {settings['loss']!r}")
+def _classifier_run(recipe: ClassifierRecipe, data: Any, device: str) -> tuple[nn.Module, History]:
+    model = build_fc_classifier(recipe.hidden_sizes, activation=recipe.activation, seed=recipe.seed)
+    loss_fn = nn.NLLLoss() if recipe.loss == "nll" else probability_mse
     train: Any = data.train
-    if settings["crop_padding"]:
-        padding, seed = settings["crop_padding"], settings["seed"]
+    if recipe.crop_padding:
         train = CroppedBatches(
-            *data.train,
-            settings["batch_size"],
-            padding=padding,
-            mean=data.mean,
-            std=data.std,
-            seed=seed,
-        )
+            *data.train, recipe.batch_size, padding=recipe.crop_padding, mean=data.mean,
+            std=data.std, seed=recipe.seed,
+        )  # fmt: skip
     history = train_classifier(
-        model, train, data.val, n_epochs=settings["n_epochs"], batch_size=settings["batch_size"],
-        lr=settings["lr"], loss_fn=loss_fn, seed=settings["seed"], device=settings["device"],
-        progress=False, log_every=None, keep_best=settings["keep_best"],
+        model, train, data.val, recipe, loss_fn=loss_fn, device=device, progress=False,
+        log_every=None,
     )  # fmt: skip
     return model, history
 
 
-def _temperature_run(settings: dict[str, Any], data: Any) -> tuple[nn.Module, History]:
-    split = data if data is not None else split_train_val(*reversed(temperature_data()))
-    if settings["hidden_size"] == 0:
-        model: nn.Module = build_linear_model(settings["seed"])
-    else:
-        model = build_seq_model(settings["hidden_size"], settings["seed"])
-    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
-    if settings["optimizer"] not in optimizers:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {settings['optimizer']!r}")
-    optimizer = optimizers[settings["optimizer"]](model.parameters(), lr=settings["lr"])
-    history = fit(
-        model, nn.MSELoss(), optimizer,
-        (split.t_un_train, split.t_c_train), (split.t_un_val, split.t_c_val),
-        n_epochs=settings["n_epochs"],
-    )  # fmt: skip
-    return model, history
-
-
-TASKS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any], Any], tuple[nn.Module, History]]]]
-TASKS = {
-    "classifier": (CLASSIFIER_SETTINGS, _classifier_run),
-    "temperature": (TEMPERATURE_SETTINGS, _temperature_run),
-}
+def _temperature_run(
+    recipe: TemperatureRecipe, data: Any, device: str
+) -> tuple[nn.Module, History]:
+    fitted = fit_temperature(recipe, data)
+    return fitted.model, fitted.history
 
 
 def run_experiments(
@@ -141,17 +82,21 @@ def run_experiments(
     task: str = "classifier",
     *,
     data: Any = None,
+    device: str = "auto",
     progress: bool = True,
 ) -> ExperimentResults:
     """Train one model per named configuration and collect the results (DLwPT exercises).
 
     Args:
         configurations: ``{"name": {setting: value, ...}, ...}`` or a list of
-            ``(name, settings)`` pairs; settings left out take the defaults of
-            `CLASSIFIER_SETTINGS` or `TEMPERATURE_SETTINGS`.
+            ``(name, settings)`` pairs; each run is the task's book recipe with these
+            settings changed (`ptm.recipes.CLASSIFIER` or `ptm.recipes.NETWORK`; a
+            ``hidden_size`` of 0 is the linear model).
         task: ``"classifier"`` (CIFAR-2, needs ``data``, e.g. ``ptm.load_cifar2()``) or
-            ``"temperature"`` (the chapter 6 measurements; ``data`` may be a split).
+            ``"temperature"`` (the chapter 6 measurements; ``data`` may be a split, the
+            notes' split by default).
         data: the data every run trains on.
+        device: where classifier runs train (``"auto"``, ``"cpu"``, ``"cuda"``, ...).
         progress: a progress bar over the runs.
 
     Returns:
@@ -178,21 +123,17 @@ def run_experiments(
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
     if task == "classifier" and data is None:
         raise ValueError("the classifier task needs data=, e.g. data=ptm.load_cifar2()")
-    defaults, train = TASKS[task]
+    train = _classifier_run if task == "classifier" else _temperature_run
     runs = []
     with progress_bar(len(pairs), progress, description="runs", unit="run") as bar:
         for name, given in pairs:
-            unknown = sorted(set(given) - set(defaults))
-            run = Run(name, {**defaults, **given})
+            run = Run(name, TASKS[task])
             started = time.perf_counter()
             try:
-                if unknown:
-                    raise ValueError(
-                        f"unknown setting(s) {unknown}: expected some of {sorted(defaults)}"
-                    )
+                run.recipe = vary(TASKS[task], **given)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", TrainingDivergedWarning)  # recorded below
-                    run.model, run.history = train(run.settings, data)
+                    run.model, run.history = train(run.recipe, data, device)
                 if run.history.diverged:
                     run.status = f"diverged at epoch {len(run.history) + 1}"
             except Exception as error:  # a failed run is reported; the others go on
@@ -201,26 +142,24 @@ def run_experiments(
             runs.append(run)
             if bar is not None:
                 bar.update()
-    return ExperimentResults(runs, task)
+    return ExperimentResults(runs, task, data)
 
 
-def _format(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
+DECIMALS = {"final train loss": 4, "final val loss": 4, "final train accuracy": 3,
+            "final val accuracy": 3, "gap": 3, "best val accuracy": 3, "seconds": 1}  # fmt: skip
 
 
 @dataclass
 class ExperimentResults:
     """The runs of `run_experiments`, as a table and as figures (DLwPT exercises).
 
-    In a notebook it shows as an HTML table; ``str(results)`` is the same as plain text.
+    In a notebook it shows as an HTML table; ``str(results)`` is the same as plain text, each
+    column with one fixed number of decimals.
     """
 
     runs: list[Run]
     task: str = "classifier"
+    data: Any = field(default=None, repr=False)
     columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -244,7 +183,7 @@ class ExperimentResults:
         for run in self.runs:
             history = run.history if run.history is not None and len(run.history) else None
             row: dict[str, Any] = dict.fromkeys(self.columns)
-            row.update({"run": run.name, "status": run.status, "seconds": round(run.seconds, 2)})
+            row.update({"run": run.name, "status": run.status, "seconds": run.seconds})
             if history is not None:
                 row["final train loss"] = history.train_loss[-1]
                 row["final val loss"] = history.val_loss[-1] if history.val_loss else None
@@ -258,6 +197,10 @@ class ExperimentResults:
             rows.append({column: row[column] for column in self.columns})
         return rows
 
+    def table(self) -> Table:
+        """The rows as a `ptm.tables.Table`: losses to 4 decimals, accuracies to 3."""
+        return Table(self.rows(), self.columns, decimals=DECIMALS)
+
     def best(self, column: str = "final val accuracy", *, lowest: bool = False) -> Run:
         """The run with the highest (or ``lowest``) value in a column of `rows`."""
         scored = [
@@ -270,11 +213,7 @@ class ExperimentResults:
         return (min if lowest else max)(scored, key=lambda pair: pair[0])[1]
 
     def __str__(self) -> str:
-        table = [list(self.columns)] + [[_format(v) for v in row.values()] for row in self.rows()]
-        widths = [max(len(line[i]) for line in table) for i in range(len(self.columns))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-                 for line in table]  # fmt: skip
-        return "\n".join(line.rstrip() for line in lines)
+        return str(self.table())
 
     def __repr__(self) -> str:
         statuses = [run.status.split(":")[0].split(" at ")[0] for run in self.runs]
@@ -282,19 +221,15 @@ class ExperimentResults:
         return f"ExperimentResults({len(self.runs)} {self.task} runs: {counts})"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(column)}</th>" for column in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_format(v))}</td>" for v in row.values()) + "</tr>"
-            for row in self.rows()
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return self.table()._repr_html_()
 
     def plot(
         self, metric: str = "val_accuracy", *, ax: Axes | None = None, log_scale: bool = False
     ) -> Figure | Axes:
         """One curve per run of a History field (``"val_accuracy"``, ``"train_loss"``, ...)
-        against epoch; the Axes when ``ax`` is given."""
-        figure, ax = figure_and_axes(ax, (7, 4))
+        against epoch, the legend beside the axes; the Axes when ``ax`` is given. For more
+        than a few runs, `plot_runs` draws one panel per run instead."""
+        figure, ax = figure_and_axes(ax, (8, 4))
         for run in self.runs:
             values = getattr(run.history, metric, None) if run.history is not None else None
             if values:
@@ -303,8 +238,42 @@ class ExperimentResults:
         ax.set_ylabel(metric.replace("_", " "))
         if log_scale:
             ax.set_yscale("log")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return figure or ax
+
+    def plot_runs(
+        self,
+        metrics: Sequence[str] = ("train_loss", "val_loss"),
+        *,
+        log_scale: bool = False,
+        n_columns: int = 4,
+    ) -> Figure:
+        """Small multiples: one panel per run, each with the given History fields against
+        epoch, on shared axes so the panels compare; one legend for all, below them."""
+        runs = [run for run in self.runs if run.history is not None and len(run.history)]
+        if not runs:
+            raise ValueError("no run has a history to draw")
+        n_columns = min(n_columns, len(runs))
+        n_rows = -(-len(runs) // n_columns)
+        figure = new_figure((3.2 * n_columns, 2.4 * n_rows + 0.6))
+        axes = list(
+            np.asarray(
+                figure.subplots(n_rows, n_columns, squeeze=False, sharex=True, sharey=True)
+            ).flat
+        )
+        for ax, run in zip(axes, runs, strict=False):
+            for metric in metrics:
+                values = getattr(run.history, metric)
+                ax.plot(run.history.epochs[: len(values)], values, label=metric.replace("_", " "))
+            ax.set_title(run.name, fontsize="small")
+            if log_scale:
+                ax.set_yscale("log")
+        for ax in axes[len(runs) :]:
+            ax.set_axis_off()
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(metrics))
+        figure.supxlabel("epoch", fontsize="small")
+        return figure
 
     def plot_gap(self, *, ax: Axes | None = None) -> Figure | Axes:
         """Final training and validation accuracy per run, the gap between them shaded."""
@@ -320,24 +289,30 @@ class ExperimentResults:
         ax.fill_between(positions, val, train, alpha=0.2, label="gap")
         ax.set_xticks(positions, [row["run"] for row in rows], rotation=20)
         ax.set_ylabel("accuracy after the last epoch")
-        ax.legend()
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return figure or ax
 
-    def plot_fits(self, t_u: Tensor, t_c: Tensor, *, n_columns: int = 3) -> Figure:
+    def plot_fits(self, t_u: Tensor, t_c: Tensor, *, n_columns: int = 4) -> Figure:
         """Small multiples: each temperature run's fit against the measurements (§6.3.3).
 
-        A grid of panels, one per run, so it makes its own figure (no ``axes=``)."""
+        A grid of panels, one per run, so it makes its own figure (no ``ax=``)."""
         runs = [run for run in self.runs if run.model is not None]
         if not runs:
             raise ValueError("no run has a trained model to draw")
         n_columns = min(n_columns, len(runs))
         n_rows = -(-len(runs) // n_columns)
-        figure = new_figure((4 * n_columns, 3 * n_rows))
+        figure = new_figure((3.2 * n_columns, 2.6 * n_rows + 0.6))
         axes = list(np.asarray(figure.subplots(n_rows, n_columns, squeeze=False, sharey=True)).flat)
         for ax, run in zip(axes, runs, strict=False):
             plot_temperature_fit(run.model, t_u, t_c, ax=ax)
             ax.set_title(f"{run.name} ({run.status})", fontsize="small")
             ax.get_legend().remove()
+            ax.set_xlabel("")
+            ax.set_ylabel("")
         for ax in axes[len(runs) :]:
             ax.set_axis_off()
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        figure.supxlabel("Fahrenheit", fontsize="small")
+        figure.supylabel("Celsius", fontsize="small")
         return figure

@@ -40,7 +40,7 @@ class NotebookResult:
     def summary(self) -> str:
         """One line: status, name, seconds and the data used (and the error, if any)."""
         status = "ok    " if self.ok else "FAILED"
-        name = notebook_name(self.notebook)
+        name = notebook_name(self.notebook) + ".ipynb"
         line = f"{status} {name:<36} {self.seconds:7.1f} s   data: {self.data}"
         return line if self.ok else f"{line}\n       {self.error}"
 

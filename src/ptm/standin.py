@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from ptm.cifar_files import (
+    ARCHIVE_NAME,
     BATCHES_FOLDER,
     CLASS_NAMES,
     CifarDataError,
-    default_data_dir,
-    load_cifar10,
-    resolve_data_dir,
+    ensure_cifar10,
     write_manifest,
 )
+from ptm.data_folder import default_data_dir, resolve_data_dir, writable_folder
 from ptm.texts import check_language, say
 
 __all__ = [
@@ -139,7 +139,7 @@ def write_standin_cifar10(
     target = data_dir / BATCHES_FOLDER
     if target.exists():
         raise FileExistsError(f"{target} already exists; ptm does not overwrite data")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(data_dir)
     rng = np.random.default_rng(seed)
     work = Path(tempfile.mkdtemp(prefix=".standin-", dir=data_dir))
     try:
@@ -222,10 +222,11 @@ BANNERS = {
 }
 WHY = {
     "requested": {"en": "the stand-in was asked for", "ko": "대체 데이터를 요청함"},
-    "unavailable": {
-        "en": "CIFAR-10 could not be found or downloaded: {detail}",
-        "ko": "CIFAR-10을 찾거나 내려받을 수 없음: {detail}",
+    "requested, missing": {
+        "en": "the stand-in was asked for; CIFAR-10 is not in {folder}",
+        "ko": "대체 데이터를 요청함. {folder}에 CIFAR-10이 없음",
     },
+    "unavailable": {"en": "{detail}", "ko": "CIFAR-10을 쓸 수 없음: {detail}"},
     "standin files": {
         "en": "the files in {folder} are a stand-in",
         "ko": "{folder}의 파일이 대체 데이터임",
@@ -242,9 +243,11 @@ class DataSource:
         data_dir: the folder holding ``cifar-10-batches-py/``; pass it as ``data_dir``.
         synthetic: True for ptm's stand-in.
         cause: why this source was chosen: ``"requested"`` (the stand-in was asked for),
-            ``"unavailable"`` (real data missing and not downloadable), ``"standin files"``
-            (the data folder holds a stand-in) or ``"found"``.
-        detail: what was wrong with the real data, for ``"unavailable"``.
+            ``"requested, missing"`` (asked for, and CIFAR-10 is not in its folder: what
+            ``make run`` does offline), ``"unavailable"`` (real data missing and not
+            downloadable), ``"standin files"`` (the data folder holds a stand-in) or
+            ``"found"``.
+        detail: what was wrong with the real data, or the folder it is missing from.
         lang: the language of `banner` and `reason` (``"en"`` or ``"ko"``).
     """
 
@@ -257,7 +260,7 @@ class DataSource:
     @property
     def reason(self) -> str:
         """Why this source was chosen, in words."""
-        return say(WHY[self.cause], self.lang, detail=self.detail, folder=self.data_dir)
+        return say(WHY[self.cause], self.lang, detail=self.detail, folder=self.detail)
 
     @property
     def banner(self) -> str:
@@ -290,16 +293,18 @@ def choose_data_source(
         CifarDataError: real data is missing or damaged and no fallback was allowed.
     """
     check_language(lang)
-    if use_standin:
-        return DataSource(standin_data_dir(standin_size), True, "requested", lang=lang)
     real_dir = resolve_data_dir(data_dir)
+    if use_standin:
+        present = (real_dir / BATCHES_FOLDER).is_dir() or (real_dir / ARCHIVE_NAME).is_file()
+        cause = "requested" if present else "requested, missing"
+        return DataSource(standin_data_dir(standin_size), True, cause, str(real_dir), lang)
     try:
-        dataset = load_cifar10(False, real_dir, download=download)
+        manifest = ensure_cifar10(real_dir, download)  # the files checked; no image unpickled
     except CifarDataError as error:
         if not fallback_to_standin:
             raise
         first_line = str(error).splitlines()[0]
         return DataSource(standin_data_dir(standin_size), True, "unavailable", first_line, lang)
-    if getattr(dataset, "synthetic", False):
-        return DataSource(real_dir, True, "standin files", lang=lang)
+    if manifest is not None:
+        return DataSource(real_dir, True, "standin files", str(real_dir), lang)
     return DataSource(real_dir, False, "found", lang=lang)

@@ -19,12 +19,12 @@ from torch import Tensor, nn
 
 from ptm.lessons import training_loop
 from ptm.plots import figure_and_axes
+from ptm.recipes import NETWORK, TemperatureRecipe
 from ptm.training import History, seeded
 
 __all__ = [
     "CELSIUS",
     "INPUT_SCALE",
-    "MODEL_BUILDERS",
     "NOTES_SPLIT_SEED",
     "UNKNOWN_UNITS",
     "TemperatureFit",
@@ -32,6 +32,7 @@ __all__ = [
     "build_linear_model",
     "build_named_seq_model",
     "build_seq_model",
+    "build_temperature_model",
     "fit_temperature",
     "nonlinearity",
     "plot_temperature_fit",
@@ -308,61 +309,52 @@ def nonlinearity(model: nn.Module, fahrenheit_range: tuple[float, float] = (20.0
 @dataclass
 class TemperatureFit:
     """What `fit_temperature` returns: the trained model, its History, the split and the
-    learning rate used."""
+    recipe it was trained with."""
 
     model: nn.Module
     history: History
     split: TemperatureSplit
-    lr: float
+    recipe: TemperatureRecipe
 
 
-MODEL_BUILDERS = {"linear": build_linear_model, "network": build_named_seq_model}
+def build_temperature_model(recipe: TemperatureRecipe) -> nn.Module:
+    """The recipe's model: ``nn.Linear(1, 1)`` for ``hidden_size=0`` (§6.2.2), else the
+    named 1-H-1 network of §6.3.2, seeded with the recipe's seed."""
+    if recipe.hidden_size == 0:
+        return build_linear_model(recipe.seed)
+    return build_named_seq_model(recipe.hidden_size, recipe.seed)
 
 
 def fit_temperature(
-    model_kind: str = "network",
+    recipe: TemperatureRecipe = NETWORK,
+    split: TemperatureSplit | None = None,
     *,
-    n_epochs: int | None = None,
-    lr: float | None = None,
-    hidden_size: int = 8,
-    val_fraction: float = 0.2,
-    split_seed: int | None = None,
-    seed: int = 0,
-    log_every: int | None = 1000,
+    log_every: int | None = None,
 ) -> TemperatureFit:
-    """Chapter 6 in one call: split, normalise, build a model and train it (DLwPT §6.2–§6.3).
-
-    Uses the book's settings unless told otherwise: the linear model for 3,000 epochs at
-    lr 1e-2, the 1-8-1 network of §6.3.2 for 5,000 epochs at lr 1e-3, SGD and MSE loss.
+    """Chapter 6 in one call: build the recipe's model and train it with the notes' loop
+    (DLwPT §6.2–§6.3). The one temperature trainer of ptm: the CLI, the figures and the
+    exercises all train through it, so they give the chapter 6 notebook's numbers.
 
     Args:
-        model_kind: ``"linear"`` (§6.2.2) or ``"network"`` (§6.3.1).
-        n_epochs, lr: override the book's settings for that model.
-        hidden_size: hidden units of the network (the book's §6.3.2 model has 8).
-        val_fraction: share of samples held out for validation.
-        split_seed: seeds the split; `NOTES_SPLIT_SEED` (the notes' split) by default.
-        seed: seeds the initial weights.
+        recipe: `ptm.recipes.NETWORK` (the 1-8-1 network, SGD at 1e-3 for 5,000 epochs),
+            `ptm.recipes.LINEAR` (``nn.Linear(1, 1)``, SGD at 1e-2 for 3,000 epochs), or a
+            variation of either (``ptm.recipes.vary(NETWORK, lr=5e-4)``).
+        split: the readings to train and validate on; the notes' split when None.
         log_every: passed to `training_loop` (None prints nothing).
+
+    Returns:
+        The fit. When a loss becomes inf or NaN (the notes' loop does not stop by itself),
+        the History keeps the epochs before it and ``history.stop_reason`` says why.
     """
-    if model_kind not in MODEL_BUILDERS:
-        raise ValueError(
-            f"unknown model_kind {model_kind!r}: expected one of {sorted(MODEL_BUILDERS)}"
-        )
-    default_epochs, default_lr = (3000, 1e-2) if model_kind == "linear" else (5000, 1e-3)
-    n_epochs = default_epochs if n_epochs is None else n_epochs
-    lr = default_lr if lr is None else lr
-    if not lr > 0:
-        raise ValueError(f"lr must be above 0, got {lr!r}")
-    t_c, t_u = temperature_data()
-    split = split_train_val(t_u, t_c, val_fraction=val_fraction, seed=split_seed)
-    model = (
-        build_linear_model(seed)
-        if model_kind == "linear"
-        else build_named_seq_model(hidden_size, seed)
-    )
+    if split is None:
+        t_c, t_u = temperature_data()
+        split = split_train_val(t_u, t_c)
+    model = build_temperature_model(recipe)
+    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+    optimizer = optimizers[recipe.optimizer](model.parameters(), lr=recipe.lr)
     history = training_loop(
-        n_epochs,
-        torch.optim.SGD(model.parameters(), lr=lr),
+        recipe.n_epochs,
+        optimizer,
         model,
         nn.MSELoss(),
         split.t_un_train,
@@ -371,4 +363,7 @@ def fit_temperature(
         split.t_c_val,
         log_every=log_every,
     )
-    return TemperatureFit(model, history, split, lr)
+    history.stop_at_nonfinite(
+        f"try normalising the inputs or a smaller learning rate (lr is {recipe.lr:g})"
+    )
+    return TemperatureFit(model, history, split, recipe)

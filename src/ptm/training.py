@@ -30,6 +30,9 @@ from typing import Any, Union
 import torch
 from torch import Tensor, nn
 
+from ptm.batches import TensorBatches, TensorPair, as_batches
+from ptm.checks import check_positive_integer
+
 __all__ = [
     "Batches",
     "History",
@@ -44,7 +47,6 @@ __all__ = [
     "seeded",
 ]
 
-TensorPair = tuple[Tensor, Tensor]
 LossFunction = Callable[[Tensor, Tensor], Tensor]
 """A loss: predictions and targets in, one number out (``nn.MSELoss()``, ``nn.NLLLoss()``)."""
 Batches = Union[TensorPair, Iterable[TensorPair]]  # noqa: UP007 (a runtime alias)
@@ -111,6 +113,29 @@ class History:
         for name, value in values.items():
             if value is not None:
                 getattr(self, name).append(value)
+
+    def stop_at_nonfinite(self, advice: str) -> None:
+        """Keep only the epochs before the first inf or NaN loss, and say why in
+        `stop_reason` (for loops that, like the notes', do not stop by themselves)."""
+        for index, epoch in enumerate(self.epochs):
+            reason = nonfinite_reason(
+                epoch,
+                self.train_loss[index],
+                self.val_loss[index] if self.val_loss else None,
+                advice,
+            )
+            if reason:
+                for name in (
+                    "epochs",
+                    "train_loss",
+                    "val_loss",
+                    "train_accuracy",
+                    "val_accuracy",
+                    "seconds",
+                ):
+                    del getattr(self, name)[index:]
+                self.stop_reason = reason
+                return
 
     def best_epoch(self) -> int:
         """The epoch with the best validation accuracy (else the lowest validation loss, else
@@ -203,110 +228,6 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return resolved
 
 
-class TensorBatches:
-    """Mini-batches cut from one pair of tensors: the fast batch source (DLwPT §7.2.6).
-
-    Iterating gives ``(inputs, targets)`` batches by indexing, without a Python loop
-    over samples; each new iteration (each epoch) draws a new order when ``shuffle``.
-    It plays the part of a ``DataLoader`` over the same data: with ``shuffle=False``
-    both give the same batches in the same order.
-
-    Args:
-        inputs, targets: tensors of the same, non-zero length.
-        batch_size: samples per batch; None gives the whole pair as one batch.
-        shuffle: a new random order every epoch.
-        seed: seeds the order, so the same seed gives the same batches.
-        device: where to move the tensors, once, e.g. ``"cuda"``.
-
-    Raises:
-        ValueError: tensors of different or zero length, or a batch size below 1.
-    """
-
-    def __init__(
-        self,
-        inputs: Tensor,
-        targets: Tensor,
-        batch_size: int | None = 64,
-        *,
-        shuffle: bool = False,
-        seed: int | None = None,
-        device: str | torch.device | None = None,
-    ) -> None:
-        for name, tensor in (("inputs", inputs), ("targets", targets)):
-            if not isinstance(tensor, Tensor) or tensor.dim() == 0:
-                raise ValueError(f"{name} must be a tensor of samples, got {tensor!r:.60}")
-        if len(inputs) == 0:
-            raise ValueError("the data is empty: inputs and targets hold no samples")
-        if len(inputs) != len(targets):
-            raise ValueError(
-                f"inputs and targets must have the same length, got {len(inputs)} and "
-                f"{len(targets)}"
-            )
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise ValueError(
-                f"batch_size must be an integer of at least 1 or None, got {batch_size!r}"
-            )
-        self.inputs = inputs if device is None else inputs.to(device)
-        self.targets = targets if device is None else targets.to(device)
-        self.batch_size = batch_size or len(inputs)
-        self.shuffle = shuffle
-        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.inputs) / self.batch_size)
-
-    def __repr__(self) -> str:
-        return (
-            f"TensorBatches({len(self.inputs)} samples, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, device={self.inputs.device})"
-        )
-
-    def __iter__(self) -> Iterator[TensorPair]:
-        n_samples = len(self.inputs)
-        if self.batch_size >= n_samples:  # one batch: the order changes nothing
-            yield self.inputs, self.targets
-            return
-        if self.shuffle:
-            order = torch.randperm(n_samples, generator=self.generator).to(self.inputs.device)
-        else:
-            order = torch.arange(n_samples, device=self.inputs.device)
-        for start in range(0, n_samples, self.batch_size):
-            indices = order[start : start + self.batch_size]
-            yield self.inputs.index_select(0, indices), self.targets.index_select(0, indices)
-
-
-def as_batches(
-    data: Batches,
-    name: str,
-    batch_size: int | None = None,
-    *,
-    shuffle: bool = False,
-    seed: int | None = None,
-    device: torch.device | None = None,
-) -> Iterable[TensorPair]:
-    """``data`` as a re-readable batch source: a tensor pair becomes `TensorBatches`
-    (checked and moved to ``device`` once); other iterables are returned as they are.
-
-    Raises:
-        ValueError: a one-shot iterator (used up after one epoch), or a malformed pair.
-    """
-    if isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[0], Tensor):
-        inputs, targets = data
-        if not isinstance(targets, Tensor):
-            raise ValueError(f"{name} must hold two tensors, got {type(targets).__name__} targets")
-        return TensorBatches(inputs, targets, batch_size, shuffle=shuffle, seed=seed, device=device)
-    if isinstance(data, Iterator):  # a generator, say, rather than a DataLoader
-        raise ValueError(
-            f"{name} is a one-shot iterator, used up after one epoch: pass a tensor pair, "
-            "TensorBatches or a DataLoader, which can be read again every epoch"
-        )
-    if not isinstance(data, Iterable):
-        raise ValueError(f"{name} must be an (inputs, targets) pair or batches, got {data!r:.60}")
-    return data
-
-
 def _correct(outputs: Tensor, targets: Tensor) -> Tensor:
     """How many rows of ``outputs`` have their largest score at the target class."""
     return (outputs.argmax(dim=1) == targets).sum()
@@ -396,15 +317,12 @@ def progress_bar(
 
 def fit(
     model: nn.Module,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    loss_fn: LossFunction,
     optimizer: torch.optim.Optimizer,
-    train_data: Batches,
-    val_data: Batches | None = None,
+    train_batches: Iterable[TensorPair],
+    val_batches: Iterable[TensorPair] | None = None,
     *,
     n_epochs: int,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    seed: int | None = None,
     device: str | torch.device = "cpu",
     track_accuracy: bool = False,
     log_every: int | None = None,
@@ -414,18 +332,16 @@ def fit(
     """Train ``model`` for ``n_epochs`` and return its `History` (DLwPT §6.2.2, §7.2.6).
 
     Each epoch takes the training batches in turn (forward, loss, ``zero_grad``,
-    ``backward``, ``step``), then measures the validation data without gradients.
+    ``backward``, ``step``), then measures the validation batches without gradients.
 
     Args:
         model: the model to train, in place; moved to ``device``.
         loss_fn: e.g. ``nn.MSELoss()`` or ``nn.NLLLoss()``.
         optimizer: an optimizer over ``model.parameters()``.
-        train_data: an (inputs, targets) pair of tensors, or batches that can be read again
-            every epoch (a DataLoader, `TensorBatches`): they then decide size and order.
-        val_data: the same kinds of data, or None.
+        train_batches: a batch source read once per epoch: `TensorBatches` (which checked
+            its tensors when it was made), `ptm.CroppedBatches`, a DataLoader.
+        val_batches: the same kinds, or None.
         n_epochs: passes over the training data; at least 1.
-        batch_size, shuffle, seed: how a tensor pair is cut into batches; ``batch_size``
-            None trains on the whole pair at once (full batch, as in chapter 6).
         device: ``"cpu"``, ``"cuda"``, ... (`resolve_device` turns ``"auto"`` into one).
         track_accuracy: also record training and validation accuracy (classification).
         log_every: print a line at epoch 1 and every ``log_every`` epochs; None: none.
@@ -439,20 +355,21 @@ def fit(
         ``history.stop_reason`` says why; the model keeps the parameters of that step.
 
     Raises:
-        ValueError: bad ``n_epochs``, ``batch_size`` or ``log_every``, or bad data.
+        ValueError: bad ``n_epochs`` or ``log_every``, a device that is not available, or
+            data that is not a batch source.
         KeyboardInterrupt: on Ctrl-C, re-raised with the History of the completed epochs
-            attached as ``error.history``; the model keeps its latest parameters.
+            attached as ``error.history``; the model is given back the weights it had at
+            the end of the last completed epoch, so model and History agree.
     """
-    _check_counts(n_epochs=n_epochs, log_every=log_every)
-    device = torch.device(device)
+    check_positive_integer(n_epochs, "n_epochs")
+    if log_every is not None:
+        check_positive_integer(log_every, "log_every")
+    device = resolve_device(device)
     model.to(device)
-    train_batches = as_batches(
-        train_data, "train_data", batch_size, shuffle=shuffle, seed=seed, device=device
-    )
-    val_batches = None if val_data is None else as_batches(
-        val_data, "val_data", EVAL_BATCH_SIZE, device=device
-    )  # fmt: skip
+    train_batches = as_batches(train_batches, "train_batches")
+    val_batches = None if val_batches is None else as_batches(val_batches, "val_batches")
     history, best = History(), None
+    completed = copy_weights(model)  # the weights at the end of the last completed epoch
     try:
         with progress_bar(n_epochs, progress) as bar:
             for epoch in range(1, n_epochs + 1):
@@ -477,18 +394,25 @@ def fit(
                     epoch, time.perf_counter() - started, train_loss=train_loss, val_loss=val_loss,
                     train_accuracy=train_accuracy, val_accuracy=val_accuracy,
                 )  # fmt: skip
-                if keep_best and history.best_epoch() == epoch:  # a copy of the best weights
-                    best = {name: value.clone() for name, value in model.state_dict().items()}
+                completed = copy_weights(model)
+                if keep_best and history.best_epoch() == epoch:
+                    best = completed
                 if log_every is not None and (epoch == 1 or epoch % log_every == 0):
                     print(history.describe_epoch())
                 if bar is not None:
                     bar.update()
     except KeyboardInterrupt as interrupt:
+        model.load_state_dict(completed)  # no weights from inside an unfinished epoch
         interrupt.history = history  # type: ignore[attr-defined]
         raise
     if best is not None:
         model.load_state_dict(best)
     return history
+
+
+def copy_weights(model: nn.Module) -> dict[str, Tensor]:
+    """A copy of the model's state, to give back later with ``load_state_dict``."""
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
 def direction_changes(values: Sequence[float]) -> list[int]:
@@ -506,13 +430,16 @@ def direction_changes(values: Sequence[float]) -> list[int]:
     return [epoch for epoch, (a, b) in enumerate(itertools.pairwise(steps), start=2) if a * b < 0]
 
 
-def _check_counts(**counts: int | None) -> None:
-    """Raise a ValueError naming the first count that is not a positive integer (or None)."""
-    for name, value in counts.items():
-        if name == "log_every" and value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+def nonfinite_reason(
+    epoch: int, train_loss: float, val_loss: float | None, advice: str
+) -> str | None:
+    """Why training must stop at ``epoch`` (a loss that is inf or NaN), or None: the one
+    check of non-finite losses, for the engine, the temperature trainer and the CLI."""
+    bad = [name for name, loss in (("training", train_loss), ("validation", val_loss))
+           if loss is not None and not math.isfinite(loss)]  # fmt: skip
+    if not bad:
+        return None
+    return f"the {bad[0]} loss became inf or NaN at epoch {epoch}, so training stopped: {advice}."
 
 
 def divergence(
@@ -522,18 +449,15 @@ def divergence(
     train_batches: Iterable[TensorPair],
     optimizer: torch.optim.Optimizer,
 ) -> str | None:
-    """Why training must stop at ``epoch`` (a loss that is inf or NaN), or None."""
-    bad = [name for name, loss in (("training", train_loss), ("validation", val_loss))
-           if loss is not None and not math.isfinite(loss)]  # fmt: skip
-    if not bad:
+    """Why the engine must stop at ``epoch`` (a loss that is inf or NaN), or None."""
+    if all(loss is None or math.isfinite(loss) for loss in (train_loss, val_loss)):
         return None
-    inputs = getattr(train_batches, "inputs", None)
-    if isinstance(inputs, Tensor) and inputs.is_floating_point() and not inputs.isfinite().all():
+    if isinstance(train_batches, TensorBatches) and not train_batches.finite:
         advice = "the training inputs contain NaN or inf values: clean or drop those samples"
     else:
         lr = optimizer.param_groups[0]["lr"]
         advice = f"try normalising the inputs or a smaller learning rate (lr is {lr:g})"
-    return f"the {bad[0]} loss became inf or NaN at epoch {epoch}, so training stopped: {advice}."
+    return nonfinite_reason(epoch, train_loss, val_loss, advice)
 
 
 def _caller_level() -> int:
