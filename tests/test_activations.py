@@ -99,7 +99,17 @@ def test_tanh_composition_draws_into_given_axes():
 def test_activation_grid_draws_into_given_axes_and_checks_their_number():
     figure = Figure()
     axes = figure.subplots(3, 2)
-    assert plot_activations(axes=axes) is axes
+    assert plot_activations(ax=axes) is axes
     assert [ax.get_title() for ax in figure.axes] == list(ACTIVATIONS)
-    with pytest.raises(ValueError, match="axes must hold 6 axes, got 2"):
-        plot_activations(axes=Figure().subplots(1, 2))
+    with pytest.raises(ValueError, match="ax must hold 6 axes, got 2"):
+        plot_activations(ax=Figure().subplots(1, 2))
+
+
+def test_one_axes_for_the_grid_is_named_and_leaves_no_empty_figure():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    plt.close("all")
+    with pytest.raises(ValueError, match="ax must hold 6 axes, got 1"):
+        plot_activations(ax=Figure().subplots())
+    assert plt.get_fignums() == []

@@ -43,9 +43,15 @@ from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["chapter6_neural_networks.ipynb", "chapter7_birds_vs_airplanes.ipynb"]
+CHAPTERS = [
+    f"{lang}/{name}"
+    for lang in ("en", "ko")
+    for name in ("chapter6_neural_networks.ipynb", "chapter7_birds_vs_airplanes.ipynb")
+]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 PROGRESS_NOTEBOOK = "progress_check.ipynb"
+FIGURES_NOTEBOOK = "figures_check.ipynb"
+LIVE_NOTEBOOK = "live_check.ipynb"
 
 SERVER_START_TIMEOUT_S = 90
 KERNEL_READY_TIMEOUT_S = 120
@@ -53,8 +59,10 @@ RUN_ALL_TIMEOUT_S = 240  # per notebook; smoke mode takes well under 30 s here
 
 # A cell that calls one of these shows exactly one figure; every other cell shows none.
 FIGURE_CALL = re.compile(r"\b(?:ptm\.plot_\w+|ptm\.show_image|plt\.subplots|plt\.imshow)\s*\(")
-# A cell that calls one of these (with its default progress=True) shows a progress bar.
+# A cell that calls one of these (with its default progress=True) shows a progress bar; with
+# live=True it draws its curves instead, as one image.
 PROGRESS_CALL = re.compile(r"\b(?:ptm\.train_classifier|tqdm)\s*\(")
+LIVE_CALL = re.compile(r"\blive\s*=\s*True\b")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 ERROR_TEXT = re.compile(r"Traceback|\w*Error\b")
@@ -201,6 +209,48 @@ def write_progress_notebook(path: Path) -> None:
     nbformat.write(notebook, str(path))
 
 
+FIGURE_CELLS = {  # a cell a learner writes, and how many images it shows
+    "import ptm\nhistory = ptm.History([1, 2], [1.0, 0.5], [1.2, 0.7])": 0,
+    "ptm.plot_loss(history)\nptm.plot_history(history)": 2,
+    "for log in (False, True):\n    ptm.plot_loss(history, log_scale=log)\nprint('done')": 2,
+}
+
+LIVE_SOURCE = """
+import time
+import torch
+import ptm
+from ptm.plots import LiveCurves
+
+def slow_nll(outputs, labels):  # a slow epoch, so that the page can watch the curves grow
+    time.sleep(0.25)
+    return torch.nn.functional.nll_loss(outputs, labels)
+
+generator = torch.Generator().manual_seed(0)
+images, labels = torch.randn(64, 3, 32, 32, generator=generator), torch.arange(64) % 2
+history = ptm.train_classifier(
+    ptm.build_fc_classifier(8, seed=0), (images, labels), (images, labels), n_epochs=12,
+    loss_fn=slow_nll, live=LiveCurves(min_seconds=0.5), log_every=None,
+)
+"""
+
+
+def write_check_notebooks(root: Path) -> None:
+    """Small notebooks of the figure convention and of live curves, beside the chapters."""
+    figures = nbformat.v4.new_notebook()
+    figures.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    figures.cells = [nbformat.v4.new_markdown_cell("# Figures check")]
+    for source, expected in FIGURE_CELLS.items():
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["expected_images"] = expected
+        figures.cells.append(cell)
+    nbformat.write(figures, str(root / FIGURES_NOTEBOOK))
+    live = nbformat.v4.new_notebook()
+    live.metadata["kernelspec"] = figures.metadata["kernelspec"]
+    live.cells = [nbformat.v4.new_markdown_cell("# Live curves check"),
+                  nbformat.v4.new_code_cell(LIVE_SOURCE)]  # fmt: skip
+    nbformat.write(live, str(root / LIVE_NOTEBOOK))
+
+
 def lab_environment(scratch: Path) -> dict[str, str]:
     """The server's (and so the kernels') environment: smoke mode, nothing of the user's."""
     env = dict(os.environ)
@@ -261,8 +311,10 @@ def lab(sync_api, tmp_path_factory) -> Iterator[Lab]:
     root = scratch / "root"
     root.mkdir()
     for name in CHAPTERS:
+        (root / name).parent.mkdir(exist_ok=True)
         shutil.copy(PROJECT_ROOT / "notebooks" / name, root / name)
     write_progress_notebook(root / PROGRESS_NOTEBOOK)
+    write_check_notebooks(root)
     port, token = free_port(), secrets.token_hex(24)
     lab = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=scratch / "lab.log")
     command = [
@@ -422,7 +474,10 @@ def check_cells(notebook, shown: list[dict[str, Any]], progress_cells: list[int]
         errors = [text for text in seen["stderr"] if ERROR_TEXT.search(text)]
         if errors:
             problems.append(f"{where}: error output:\n{errors[0][-1500:]}")
-        expected_images = 1 if FIGURE_CALL.search(code_without_comments(cell.source)) else 0
+        code = code_without_comments(cell.source)
+        expected_images = cell.metadata.get(
+            "expected_images", 1 if FIGURE_CALL.search(code) or LIVE_CALL.search(code) else 0
+        )
         if seen["images"] != expected_images:
             problems.append(f"{where}: shows {seen['images']} images, expected {expected_images}")
         if number in progress_cells:
@@ -476,6 +531,7 @@ def run_and_check(lab_page: LabPage, name: str) -> list[str]:
         if cell.cell_type == "code"
         and PROGRESS_CALL.search(code := code_without_comments(cell.source))
         and not re.search(r"\bprogress\s*=\s*False\b", code)
+        and not LIVE_CALL.search(code)
     ]
     problems: list[str] = []
     try:
@@ -497,6 +553,43 @@ def run_and_check(lab_page: LabPage, name: str) -> list[str]:
 def test_chapter_notebook_renders_in_jupyterlab(name, lab_page):
     problems = run_and_check(lab_page, name)
     assert not problems, f"{name} in JupyterLab:\n" + "\n".join(problems)
+
+
+def test_figures_show_once_per_call_where_a_learner_writes_them(lab_page):
+    """Two plot calls in one cell, calls in a loop before a print: one image per call."""
+    problems = run_and_check(lab_page, FIGURES_NOTEBOOK)
+    assert not problems, f"{FIGURES_NOTEBOOK} in JupyterLab:\n" + "\n".join(problems)
+
+
+LIVE_IMAGE_JS = f"""() => {{
+    const image = {PANEL_JS}.querySelector('.jp-CodeCell .jp-OutputArea-output img');
+    return image ? image.src : null;
+}}"""
+
+
+@pytest.mark.slow
+def test_live_curves_update_in_place_while_training_runs(lab_page):
+    """The curves grow in one output: the page sees the same image element change several
+    times while the cell runs, and one image when it ends."""
+    page = lab_page.page
+    notebook = nbformat.read(str(lab_page.lab.root / LIVE_NOTEBOOK), as_version=4)
+    workspace = "live"
+    page.goto(f"{lab_page.lab.url}/lab/workspaces/{workspace}/tree/{LIVE_NOTEBOOK}"
+              f"?token={lab_page.lab.token}")  # fmt: skip
+    page.wait_for_function(KERNEL_READY_JS, arg=len(notebook.cells), timeout=120_000)
+    page.locator('.lm-MenuBar-itemLabel:text-is("Run")').click()
+    page.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
+    seen, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        source = page.evaluate(LIVE_IMAGE_JS)
+        if source and (not seen or seen[-1] != source):
+            seen.append(source)
+        if page.evaluate(RUN_FINISHED_JS):
+            break
+        page.wait_for_timeout(100)
+    shown = page.evaluate(CELLS_JS)
+    assert shown[1]["images"] == 1, shown[1]
+    assert len(seen) >= 3, f"the curves changed {len(seen) - 1} times while the cell ran"
 
 
 @pytest.mark.slow

@@ -351,3 +351,16 @@ def normalizing():
     return transforms.Compose(
         [transforms.ToTensor(), transforms.Normalize(ptm.CIFAR10_MEAN, ptm.CIFAR10_STD)]
     )
+
+
+def test_live_curves_outside_a_notebook_keep_the_text_and_train_the_same(cifar2):
+    histories = []
+    for live in (False, True):
+        model = ptm.build_fc_classifier(8, seed=0)
+        histories.append(
+            ptm.train_classifier(
+                model, cifar2.train, cifar2.val, n_epochs=2, live=live, progress=False,
+                log_every=None,
+            )
+        )  # fmt: skip
+    assert histories[0].train_loss == histories[1].train_loss

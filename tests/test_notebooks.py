@@ -245,6 +245,44 @@ def test_the_twins_have_the_same_code(english, korean):
         assert ours_code == theirs_code, f"code cell {index} of {english.name} differs"
 
 
+def visibility(cell) -> tuple:
+    return (
+        tuple(cell.metadata.get("tags", [])),
+        tuple(sorted(cell.metadata.get("jupyter", {}).items())),
+    )
+
+
+@pytest.mark.parametrize("english, korean", TWINS, ids=lambda path: path.stem)
+def test_the_twins_hide_and_tag_the_same_cells(english, korean):
+    assert [visibility(cell) for cell in cells(english)] == [
+        visibility(cell) for cell in cells(korean)
+    ]
+
+
+EXERCISES = [path for path in NOTEBOOKS if path.stem.endswith("_exercises")]
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=notebook_name)
+def test_each_exercise_asks_first_then_hides_its_worked_answer(path):
+    """Question, a cell for the learner's attempt, a visible "Worked answer" heading, then the
+    answer's cells collapsed (code and output) until the learner opens them."""
+    notebook_cells = cells(path)
+    exercises = [i for i, cell in enumerate(notebook_cells) if cell.source.startswith("## ")]
+    assert len(exercises) >= 2
+    for start, end in zip(exercises, [*exercises[1:], len(notebook_cells)], strict=True):
+        part = notebook_cells[start:end]
+        assert part[0].cell_type == "markdown" and "*" in part[0].source  # the question
+        assert "attempt" in part[1].metadata.get("tags", []) and part[1].cell_type == "code"
+        assert part[2].source.startswith("### ") and "Worked answer" in part[2].source
+        answer = part[3:]
+        assert answer, f"{notebook_name(path)}: an exercise without an answer"
+        for cell in answer:
+            hidden = cell.metadata.get("jupyter", {})
+            assert hidden.get("source_hidden") is True, cell.source[:40]
+            if cell.cell_type == "code":
+                assert hidden.get("outputs_hidden") is True, cell.source[:40]
+
+
 def narrative_numbers(source: str) -> set[str]:
     return {number.replace(",", "") for number in re.findall(r"\d+(?:[.,]\d+)*", source)}
 
@@ -360,15 +398,32 @@ def test_every_notebook_has_one_parameters_cell_that_sets_its_language():
             assert "PTM_SMOKE" in tagged[0].source
 
 
-DISPLAY_CELLS = {
-    "setup": "import ptm\nhistory = ptm.History([1, 2], [1.0, 0.5], [1.2, 0.7])",
-    "a returned figure": "ptm.plot_loss(history)",
-    "ax= on a pyplot figure": (
-        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nptm.plot_loss(history, ax=ax)"
+DISPLAY_CELLS = {  # a cell's source, and how many images it must show
+    "setup": ("import ptm\nhistory = ptm.History([1, 2], [1.0, 0.5], [1.2, 0.7])", 0),
+    "the last line": ("ptm.plot_loss(history)", 1),
+    "assigned to a name": ("figure = ptm.plot_loss(history)", 1),
+    "before other statements": ("ptm.plot_loss(history)\nprint('done')", 1),
+    "in a loop, once per call": (
+        "for log in (False, True):\n    ptm.plot_loss(history, log_scale=log)",
+        2,
     ),
-    "axes= on a pyplot grid": "fig, axes = plt.subplots(2, 3)\nptm.plot_activations(axes=axes)",
-    "with the magic": "%matplotlib inline\nptm.plot_loss(history)",
-    "a figure not returned": "figure = ptm.plot_loss(history)",
+    "in an if": ("if len(history):\n    ptm.plot_loss(history)", 1),
+    "followed by plt.show()": (
+        "import matplotlib.pyplot as plt\nptm.plot_loss(history)\nplt.show()",
+        1,
+    ),
+    "with the magic": ("%matplotlib inline\nptm.plot_loss(history)", 1),
+    "ax= on a pyplot figure": ("fig, ax = plt.subplots()\nptm.plot_loss(history, ax=ax)", 1),
+    "ax= on a pyplot grid": ("fig, axes = plt.subplots(2, 3)\nptm.plot_activations(ax=axes)", 1),
+    "two calls in one cell": ("ptm.plot_loss(history)\nptm.plot_history(history)", 2),
+    "the same figure named twice": ("figure = ptm.plot_loss(history)\nfigure", 1),
+    "fig.show()": ("figure = ptm.plot_loss(history)\nfigure.show()", 1),
+    "a figure from an earlier cell": ("figure", 1),
+    "a bad call leaves no figure": (
+        "from matplotlib.figure import Figure\ntry:\n"
+        "    ptm.plot_activations(ax=Figure().subplots(1, 2))\nexcept ValueError:\n    pass",
+        0,
+    ),
 }
 
 
@@ -376,7 +431,7 @@ DISPLAY_CELLS = {
 def test_figures_show_exactly_once_in_a_fresh_kernel(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in DISPLAY_CELLS.values()]
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source, _ in DISPLAY_CELLS.values()]
     path = tmp_path / "display.ipynb"
     nbformat.write(notebook, str(path))
     result = execute_notebook(path, out_dir=tmp_path / "out", timeout=300)
@@ -386,11 +441,37 @@ def test_figures_show_exactly_once_in_a_fresh_kernel(tmp_path):
         name: sum("image/png" in output.get("data", {}) for output in cell.outputs)
         for name, cell in zip(DISPLAY_CELLS, executed.cells, strict=True)
     }
-    assert images == {
-        "setup": 0,
-        "a returned figure": 1,
-        "ax= on a pyplot figure": 1,
-        "axes= on a pyplot grid": 1,
-        "with the magic": 1,
-        "a figure not returned": 0,
-    }
+    assert images == {name: expected for name, (_, expected) in DISPLAY_CELLS.items()}
+
+
+LIVE_CELL = """
+import torch
+import ptm
+from ptm.plots import LiveCurves
+
+generator = torch.Generator().manual_seed(0)
+images, labels = torch.randn(64, 3, 32, 32, generator=generator), torch.arange(64) % 2
+curves = LiveCurves(min_seconds=0)  # redraw after every epoch, to count the updates
+history = ptm.train_classifier(
+    ptm.build_fc_classifier(8, seed=0), (images, labels), (images, labels), n_epochs=5,
+    live=curves, log_every=None,
+)
+print(curves.n_updates, len(history))
+"""
+
+
+@pytest.mark.notebook
+def test_live_curves_update_one_output_in_place_and_end_with_the_final_figure(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [nbformat.v4.new_code_cell(LIVE_CELL)]
+    path = tmp_path / "live.ipynb"
+    nbformat.write(notebook, str(path))
+    result = execute_notebook(path, out_dir=tmp_path / "out", timeout=300)
+    assert result.ok, result.error
+    (cell,) = nbformat.read(str(result.executed), as_version=4).cells
+    images = [output for output in cell.outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 1 and images[0].get("metadata", {}) is not None
+    printed = "".join(output.get("text", "") for output in cell.outputs)
+    assert printed.split() == ["6", "5"]  # 5 epochs drawn, then the final curves
+    assert "training" not in printed  # the figure replaces the progress bar

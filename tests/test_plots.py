@@ -168,11 +168,11 @@ def test_shift_accuracy_figure():
         ptm.plot_shift_accuracy({})
 
 
-def test_ptm_figures_stay_out_of_pyplot():
+def test_ptm_figures_are_pyplot_figures_as_every_matplotlib_librarys():
     plt.close("all")
     figures = [ptm.plot_loss(HISTORY), ptm.plot_activations(), ptm.show_image(normalised_image())]
-    assert all(isinstance(figure, Figure) for figure in figures)
-    assert plt.get_fignums() == []
+    assert all(isinstance(figure, PtmFigure) for figure in figures)
+    assert plt.get_fignums() == [figure.number for figure in figures]  # plt.show() shows them
 
 
 def test_show_image_accepts_channels_last_as_matplotlib_keeps_them():
@@ -186,16 +186,16 @@ def test_show_image_accepts_channels_last_as_matplotlib_keeps_them():
 def test_figures_show_themselves_as_png_once():
     figure = ptm.plot_loss(HISTORY)
     assert isinstance(figure, PtmFigure)
-    png = figure._repr_png_()
+    png = figure.png()
     assert png.startswith(b"\x89PNG") and len(png) > 1000
 
 
 @pytest.mark.parametrize(
     ("draw", "n_axes"),
     [
-        (lambda axes: ptm.plot_history(HISTORY, axes=axes), 2),
-        (lambda axes: ptm.plot_images([normalised_image(s) for s in range(3)], axes=axes), 4),
-        (lambda axes: ptm.plot_activations(axes=axes), 6),
+        (lambda axes: ptm.plot_history(HISTORY, ax=axes), 2),
+        (lambda axes: ptm.plot_images([normalised_image(s) for s in range(3)], ax=axes), 4),
+        (lambda axes: ptm.plot_activations(ax=axes), 6),
     ],
 )
 def test_grids_draw_into_given_axes_and_return_them(draw, n_axes):

@@ -71,14 +71,15 @@ def neuron(
 def plot_activations(
     x: Tensor | None = None,
     *,
-    axes: Sequence[Axes] | None = None,
+    ax: Sequence[Axes] | None = None,
     figsize: tuple[float, float] = (12, 6),
 ) -> Figure | Sequence[Axes]:
     """Draw the six activation functions of DLwPT §6.1.4, one titled axes each.
 
     Args:
         x: the inputs to evaluate; 200 points over [-10, 10] by default.
-        axes: six axes to draw into (then they are returned); by default a new 2×3 figure.
+        ax: six axes (e.g. a 2×3 array) to draw into, then returned; by default a new 2×3
+            figure.
         figsize: the size of a new figure in inches.
 
     Returns:
@@ -87,19 +88,20 @@ def plot_activations(
     """
     if x is None:
         x = torch.linspace(-10, 10, 200)
+    if ax is not None:
+        flat_axes = list(np.asarray(ax, dtype=object).flat)
+        if len(flat_axes) != len(ACTIVATIONS):
+            raise ValueError(f"ax must hold {len(ACTIVATIONS)} axes, got {len(flat_axes)}")
     figure = None
-    if axes is None:
+    if ax is None:  # only once the arguments are known to be good: no stray empty figure
         figure = new_figure(figsize)
-        axes = figure.subplots(2, 3)
-    flat_axes = list(np.asarray(axes, dtype=object).flat)
-    if len(flat_axes) != len(ACTIVATIONS):
-        raise ValueError(f"axes must hold {len(ACTIVATIONS)} axes, got {len(flat_axes)}")
-    for ax, (name, activation) in zip(flat_axes, ACTIVATIONS.items(), strict=True):
-        ax.plot(x.numpy(), activation(x).numpy())
-        ax.set_title(name)
-        ax.axhline(0, color="grey", linewidth=0.5)
-        ax.axvline(0, color="grey", linewidth=0.5)
-    return figure or axes
+        flat_axes = list(figure.subplots(2, 3).flat)
+    for one_ax, (name, activation) in zip(flat_axes, ACTIVATIONS.items(), strict=True):
+        one_ax.plot(x.numpy(), activation(x).numpy())
+        one_ax.set_title(name)
+        one_ax.axhline(0, color="grey", linewidth=0.5)
+        one_ax.axvline(0, color="grey", linewidth=0.5)
+    return figure or ax
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from ptm.batches import TensorBatches, as_batches, is_tensor_pair
 from ptm.checks import check_images, check_labels, first_image, model_device
+from ptm.plots import LiveCurves, in_notebook
 from ptm.recipes import CLASSIFIER, ClassifierRecipe, vary
 from ptm.training import (
     EVAL_BATCH_SIZE,
@@ -317,6 +318,7 @@ def train_classifier(
     device: str | torch.device = "auto",
     progress: bool = True,
     log_every: int | None = 10,
+    live: bool | LiveCurves = False,
     **changes: Any,
 ) -> History:
     """Train a classifier with SGD on mini-batches, as the book does (DLwPT §7.2.6).
@@ -340,6 +342,10 @@ def train_classifier(
         progress: a progress bar over epochs; False turns it off.
         log_every: a line at epoch 1 and every this many epochs (1: every epoch, as the
             notes print; None: none).
+        live: in a notebook, draw the loss and accuracy curves as they grow, in one output
+            updated in place at most once a second (instead of the progress bar), ending with
+            the final curves; outside a notebook the text bar stays. A `ptm.plots.LiveCurves`
+            given here is drawn into (`run_experiments` shares one between its runs).
 
     Returns:
         The History: per epoch the mean training loss, training accuracy, validation
@@ -358,7 +364,10 @@ def train_classifier(
         val_batches = classifier_batches(model, val_data, "validation data", None, device)
     if loss_fn is None:
         loss_fn = probability_mse if recipe.loss == "mse" else default_loss(model)
-    return fit(
+    curves = None
+    if live and in_notebook():
+        curves = live if isinstance(live, LiveCurves) else LiveCurves()
+    history = fit(
         model,
         loss_fn,
         torch.optim.SGD(model.parameters(), lr=recipe.lr),
@@ -368,9 +377,13 @@ def train_classifier(
         device=device,
         track_accuracy=True,
         log_every=log_every,
-        progress=progress,
+        progress=progress and curves is None,
         keep_best=recipe.keep_best,
+        on_epoch=None if curves is None else curves.update,
     )
+    if curves is not None:
+        curves.finish(history)
+    return history
 
 
 def classifier_batches(

@@ -295,9 +295,12 @@ def _figures(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = {}
+    import matplotlib.pyplot as plt
+
     for name, figure in chapter6_figures().items():
         figure.savefig(out / name, dpi=90)
         data[name] = figure_data(figure)
+        plt.close(figure)
         print(out / name)
     (out / FIGURE_DATA).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(out / FIGURE_DATA)

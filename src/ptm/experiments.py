@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ptm.augment import CroppedBatches
 from ptm.classifier import build_fc_classifier, probability_mse, train_classifier
-from ptm.plots import figure_and_axes, new_figure
+from ptm.plots import LiveCurves, figure_and_axes, in_notebook, new_figure
 from ptm.recipes import CLASSIFIER, NETWORK, ClassifierRecipe, TemperatureRecipe, vary
 from ptm.tables import Table
 from ptm.temperature import fit_temperature, plot_temperature_fit
@@ -54,7 +54,9 @@ class Run:
         return self.status == "ok"
 
 
-def _classifier_run(recipe: ClassifierRecipe, data: Any, device: str) -> tuple[nn.Module, History]:
+def _classifier_run(
+    recipe: ClassifierRecipe, data: Any, device: str, curves: LiveCurves | None
+) -> tuple[nn.Module, History]:
     model = build_fc_classifier(recipe.hidden_sizes, activation=recipe.activation, seed=recipe.seed)
     loss_fn = nn.NLLLoss() if recipe.loss == "nll" else probability_mse
     train: Any = data.train
@@ -65,14 +67,15 @@ def _classifier_run(recipe: ClassifierRecipe, data: Any, device: str) -> tuple[n
         )  # fmt: skip
     history = train_classifier(
         model, train, data.val, recipe, loss_fn=loss_fn, device=device, progress=False,
-        log_every=None,
+        log_every=None, live=curves or False,
     )  # fmt: skip
     return model, history
 
 
 def _temperature_run(
-    recipe: TemperatureRecipe, data: Any, device: str
+    recipe: TemperatureRecipe, data: Any, device: str, curves: LiveCurves | None
 ) -> tuple[nn.Module, History]:
+    """The notes' loop through `fit_temperature` (no live curves: it draws nothing)."""
     fitted = fit_temperature(recipe, data)
     return fitted.model, fitted.history
 
@@ -84,6 +87,7 @@ def run_experiments(
     data: Any = None,
     device: str = "auto",
     progress: bool = True,
+    live: bool = False,
 ) -> ExperimentResults:
     """Train one model per named configuration and collect the results (DLwPT exercises).
 
@@ -98,6 +102,8 @@ def run_experiments(
         data: the data every run trains on.
         device: where classifier runs train (``"auto"``, ``"cpu"``, ``"cuda"``, ...).
         progress: a progress bar over the runs.
+        live: in a notebook, draw each classifier run's curves as they grow, in one output
+            updated in place (titled with the run's name), instead of the progress bar.
 
     Returns:
         The `ExperimentResults`, one `Run` per configuration in the order given. A run that
@@ -124,16 +130,21 @@ def run_experiments(
     if task == "classifier" and data is None:
         raise ValueError("the classifier task needs data=, e.g. data=ptm.load_cifar2()")
     train = _classifier_run if task == "classifier" else _temperature_run
+    curves = LiveCurves() if live and task == "classifier" and in_notebook() else None
     runs = []
-    with progress_bar(len(pairs), progress, description="runs", unit="run") as bar:
-        for name, given in pairs:
+    with progress_bar(
+        len(pairs), progress and curves is None, description="runs", unit="run"
+    ) as bar:
+        for index, (name, given) in enumerate(pairs, start=1):
+            if curves is not None:
+                curves.title = f"run {index} of {len(pairs)}: {name}"
             run = Run(name, TASKS[task])
             started = time.perf_counter()
             try:
                 run.recipe = vary(TASKS[task], **given)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", TrainingDivergedWarning)  # recorded below
-                    run.model, run.history = train(run.recipe, data, device)
+                    run.model, run.history = train(run.recipe, data, device, curves)
                 if run.history.diverged:
                     run.status = f"diverged at epoch {len(run.history) + 1}"
             except Exception as error:  # a failed run is reported; the others go on
@@ -271,7 +282,7 @@ class ExperimentResults:
         for ax in axes[len(runs) :]:
             ax.set_axis_off()
         handles, labels = axes[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside lower center", ncols=len(metrics))
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(metrics))
         figure.supxlabel("epoch", fontsize="small")
         return figure
 
@@ -312,7 +323,7 @@ class ExperimentResults:
         for ax in axes[len(runs) :]:
             ax.set_axis_off()
         handles, labels = axes[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(labels))
         figure.supxlabel("Fahrenheit", fontsize="small")
         figure.supylabel("Celsius", fontsize="small")
         return figure

@@ -1,17 +1,25 @@
 """Figures shared by both chapters: training curves, images, confusion and shift (DLwPT §6–§7).
 
 Every function takes results that already exist (a History, images, a matrix) and draws
-them; none of them trains or loads anything. Without ``ax=`` a function makes its own
-figure and returns it: a `PtmFigure`, which shows itself once as a picture when it ends a
-notebook cell, in any front end, with or without ``%matplotlib inline`` (it is made without
-pyplot, so pyplot never shows it a second time). With ``ax=`` (or ``axes=`` for grids) the
-caller owns the figure: the function draws into it and returns the Axes, as seaborn and
-pandas do, so the caller's figure shows once.
+them; none of them trains or loads anything.
+
+The one convention of every plot function: without ``ax=`` it makes a new pyplot figure, a
+`PtmFigure`, and returns it. In a notebook that figure shows exactly once wherever the call
+stands in a cell (the last line, assigned to a name, before a ``print``, in a loop: once per
+call, in an ``if``, before ``plt.show()``), with or without ``%matplotlib inline``: pyplot's
+inline backend shows it when the cell ends, like any pyplot figure, after the cell's printed
+text; when the figure itself is the cell's result it shows itself at once and leaves pyplot,
+so it never shows twice. Outside a notebook it is an ordinary pyplot figure
+(``plt.show()``, ``figure.savefig``). With ``ax=`` (an array of Axes for the functions that
+draw a grid) the caller owns the figure: the function draws into it and returns what it was
+given, as seaborn and pandas do.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +33,8 @@ if TYPE_CHECKING:
     from ptm.training import History
 
 __all__ = [
+    "LiveCurves",
     "PtmFigure",
-    "figure_and_axes",
-    "figure_data",
-    "image_for_display",
-    "new_figure",
     "plot_accuracy",
     "plot_confusion_matrix",
     "plot_history",
@@ -44,17 +49,54 @@ Stats = Sequence[float]
 
 
 class PtmFigure(Figure):
-    """A matplotlib Figure that shows itself as a PNG when it ends a notebook cell."""
+    """A pyplot figure that shows itself once in a notebook, wherever it was made.
 
-    def _repr_png_(self) -> bytes:
+    When it is a cell's result (or given to ``display``), it publishes itself as one PNG and
+    leaves pyplot, so the inline backend does not show it again at the end of the cell; in
+    the same execution it is published at most once.
+    """
+
+    shown_in: int | None = None  # the execution count in which it was published
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes."""
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue()
 
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        shell = get_ipython()
+        execution = getattr(shell, "execution_count", None)
+        if execution is not None and self.shown_in == execution:
+            return
+        self.shown_in = execution
+        import matplotlib.pyplot as plt
+
+        if plt.fignum_exists(self.number):
+            plt.close(self)  # the end of the cell would show it a second time
+        display({"image/png": self.png(), "text/plain": repr(self)}, raw=True)
+
+    def show(self, warn: bool = True) -> None:
+        """Show the figure: once, as a picture, in a notebook; else as pyplot would."""
+        from IPython import get_ipython
+
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            self._ipython_display_()
+            return
+        super().show(warn=warn)
+
+    def __repr__(self) -> str:
+        return f"<PtmFigure {self.bbox.width:.0f}×{self.bbox.height:.0f} px, {len(self.axes)} Axes>"
+
 
 def new_figure(figsize: tuple[float, float]) -> PtmFigure:
-    """A new `PtmFigure` of ``figsize`` inches, laid out without overlaps."""
-    return PtmFigure(figsize=figsize, layout="constrained")
+    """A new pyplot `PtmFigure` of ``figsize`` inches, laid out without overlaps."""
+    import matplotlib.pyplot as plt
+
+    return plt.figure(FigureClass=PtmFigure, figsize=figsize, layout="constrained")
 
 
 def figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | None, Axes]:
@@ -124,28 +166,30 @@ def plot_accuracy(
 
 
 def plot_history(
-    history: History, *, log_scale: bool = False, axes: Sequence[Axes] | None = None
+    history: History, *, log_scale: bool = False, ax: Sequence[Axes] | None = None
 ) -> Figure | Sequence[Axes]:
     """Loss curves, and beside them accuracy curves when the history has accuracy (§7.2.6).
 
     Args:
         history: a History, e.g. from `train_classifier`.
         log_scale: draw the loss on a log scale.
-        axes: two axes (loss, accuracy) to draw into, or one when there is no accuracy;
+        ax: two axes (loss, accuracy) to draw into, or one when there is no accuracy;
             then they are returned instead of a new figure.
     """
     with_accuracy = bool(history.train_accuracy)
     n_panels = 2 if with_accuracy else 1
     figure = None
-    if axes is None:
+    if ax is None:
         figure = new_figure((12 if with_accuracy else 6, 4))
         axes = figure.subplots(1, n_panels, squeeze=False)[0]
-    elif len(axes) < n_panels:
-        raise ValueError(f"axes must hold {n_panels} axes for this history, got {len(axes)}")
+    else:
+        axes = list(np.asarray(ax, dtype=object).flat)
+        if len(axes) < n_panels:
+            raise ValueError(f"ax must hold {n_panels} axes for this history, got {len(axes)}")
     plot_loss(history, ax=axes[0], log_scale=log_scale)
     if with_accuracy:
         plot_accuracy(history, ax=axes[1])
-    return figure or axes
+    return figure or ax
 
 
 def image_for_display(
@@ -223,7 +267,7 @@ def plot_images(
     std: Stats | None = None,
     n_columns: int = 5,
     image_size: float = 1.8,
-    axes: Sequence[Axes] | None = None,
+    ax: Sequence[Axes] | None = None,
 ) -> Figure | Sequence[Axes]:
     """A grid of images with optional titles, un-normalised as `show_image` does (§7.1.3).
 
@@ -233,8 +277,8 @@ def plot_images(
         mean, std: the normalisation to undo, or None.
         n_columns: images per row of a new figure.
         image_size: inches per image of a new figure.
-        axes: at least as many axes as images to draw into (then they are returned);
-            spare axes are hidden.
+        ax: at least as many axes as images to draw into (then they are returned); spare
+            axes are hidden.
     """
     n_images = len(images)
     if n_images == 0:
@@ -242,21 +286,22 @@ def plot_images(
     if titles is not None and len(titles) != n_images:
         raise ValueError(f"got {n_images} images but {len(titles)} titles")
     figure = None
-    if axes is None:
+    if ax is None:
         n_columns = min(n_columns, n_images)
         n_rows = -(-n_images // n_columns)
         figure = new_figure((image_size * n_columns, image_size * n_rows + 0.3))
         flat_axes = list(figure.subplots(n_rows, n_columns, squeeze=False).flat)
     else:
-        flat_axes = list(np.asarray(axes, dtype=object).flat)
+        flat_axes = list(np.asarray(ax, dtype=object).flat)
         if len(flat_axes) < n_images:
-            raise ValueError(f"axes must hold at least {n_images} axes, got {len(flat_axes)}")
-    for index, ax in enumerate(flat_axes):
+            raise ValueError(f"ax must hold at least {n_images} axes, got {len(flat_axes)}")
+    for index, one_ax in enumerate(flat_axes):
         if index < n_images:
-            show_image(images[index], mean, std, title=titles[index] if titles else None, ax=ax)
+            title = titles[index] if titles else None
+            show_image(images[index], mean, std, title=title, ax=one_ax)
         else:
-            ax.set_axis_off()
-    return figure or axes
+            one_ax.set_axis_off()
+    return figure or ax
 
 
 def plot_confusion_matrix(
@@ -303,11 +348,11 @@ def plot_misclassified(
     mean: Stats | None = None,
     std: Stats | None = None,
     limit: int = 10,
-    axes: Sequence[Axes] | None = None,
+    ax: Sequence[Axes] | None = None,
 ) -> Figure | Sequence[Axes]:
     """The first ``limit`` images whose prediction is wrong, titled with the true and the
     predicted class (DLwPT §7.2.6). Normalised images are un-normalised for display;
-    ``axes`` as in `plot_images`.
+    ``ax`` as in `plot_images`.
 
     Raises:
         ValueError: the lengths differ, or no image is misclassified.
@@ -325,7 +370,7 @@ def plot_misclassified(
         f"true {class_names[int(labels[i])]}\npredicted {class_names[int(predictions[i])]}"
         for i in wrong
     ]
-    return plot_images(images[wrong], titles, mean=mean, std=std, axes=axes)
+    return plot_images(images[wrong], titles, mean=mean, std=std, ax=ax)
 
 
 def plot_shift_accuracy(
@@ -353,3 +398,60 @@ def plot_shift_accuracy(
     ax.set_ylim(0, 1.02)
     ax.legend()
     return figure or ax
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a figure can be drawn and redrawn in place)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in shell.config
+
+
+class LiveCurves:
+    """Training curves drawn while a run goes on: one notebook output updated in place
+    (DLwPT §7.2.6), what a learner watches for: where does validation stop following training?
+
+    `update` draws the History as `plot_history` does, at most once every ``min_seconds``
+    (a two-panel PNG costs about 0.1 s on 2 cores, so the cost stays a small share of the
+    training time; the benchmark measures it); `finish` draws the final curves. Used by
+    ``train_classifier(..., live=True)`` and ``run_experiments(..., live=True)``.
+    """
+
+    def __init__(self, min_seconds: float = 1.0) -> None:
+        self.min_seconds = min_seconds
+        self.handle: Any = None
+        self.last_drawn = -math.inf
+        self.title = ""
+        self.n_updates = 0
+
+    def render(self, history: History) -> bytes:
+        """The curves as PNG bytes, from a figure pyplot never sees (it is drawn in place)."""
+        figure = PtmFigure(figsize=(12 if history.train_accuracy else 6, 4), layout="constrained")
+        n_panels = 2 if history.train_accuracy else 1
+        plot_history(history, ax=figure.subplots(1, n_panels, squeeze=False)[0])
+        if self.title:
+            figure.suptitle(self.title)
+        return figure.png()
+
+    def update(self, history: History, *, final: bool = False) -> None:
+        """Redraw the curves, unless the last drawing is younger than ``min_seconds``."""
+        if not len(history) or (
+            not final and time.perf_counter() - self.last_drawn < self.min_seconds
+        ):
+            return
+        from IPython.display import display
+
+        image = {"image/png": self.render(history)}
+        if self.handle is None:
+            self.handle = display(image, raw=True, display_id=True)
+        else:
+            self.handle.update(image, raw=True)
+        self.n_updates += 1
+        self.last_drawn = time.perf_counter()
+
+    def finish(self, history: History) -> None:
+        """Draw the final curves."""
+        self.update(history, final=True)

@@ -9,17 +9,22 @@ The rules:
 
 - **Did not learn.** A temperature run did not learn when its predictions at the eleven
   readings span less than 10 % of the measured temperatures' range (a constant, as a saturated
-  unit gives), or when its final training loss is at least 5 times the best run's *and* it
-  explains less than half of the training targets' variance (a run that is merely slow, still
-  falling, passes). A classifier did not learn when its final training accuracy is within 0.05
-  of chance (one over the number of classes). Runs that did not learn are reported as such and
-  left out of every comparison of shape, gap or accuracy.
+  unit gives), or when its final training loss is at least 5 times the best run's, it
+  explains less than half of the training targets' variance *and* it has stopped falling
+  (less than 1 % lower over the last tenth of the epochs). A run that is far behind but still
+  falling is reported as still learning, not as dead. A classifier did not learn when its
+  final training accuracy is within 0.05 of chance (one over the number of classes). Runs
+  that did not learn are reported as such and left out of every comparison of shape, gap or
+  accuracy.
 - **Overfitting** is claimed only when the validation loss, averaged over a window of epochs,
-  rises at 3 consecutive steps while the training loss, averaged the same way, falls over those
-  steps. Window and step are 3 and 1 epochs, or 1 % of the run when that is longer (a 5,000-epoch
+  rises at 3 consecutive steps, by more than twice the noise of those averages (their standard
+  errors), while the training loss, averaged the same way, falls over those steps. Window and
+  step are 3 and 1 epochs, or 1 % of the run when that is longer (a 5,000-epoch
   run: a 50-epoch average, compared 50 epochs apart, so the flicker of full-batch descent at the
-  edge of stability does not count). Otherwise the reading says there is no clear sign within
-  the epochs run.
+  edge of stability does not count). Only runs that fit their training data are judged: a
+  temperature run whose final training loss is 5 times the best run's or more is not (its
+  validation loss moves for other reasons, such as the end of an oscillation). Otherwise the
+  reading says there is no clear sign within the epochs run.
 - **A gap** between training and validation accuracy is qualified by the fit: a run whose final
   training accuracy is more than 0.05 below the best run's has not fitted its training data, and
   a small gap there is underfitting, not good generalisation.
@@ -89,12 +94,18 @@ def overfitting_start(history: History) -> int | None:
     def average(values: Sequence[float], end: int) -> float:
         return sum(values[end - window : end]) / window
 
+    def noise(end: int) -> float:  # the standard error of a window's average
+        part = val[end - window : end]
+        mean = sum(part) / window
+        return math.sqrt(sum((v - mean) ** 2 for v in part) / (window - 1) / window)
+
     ends = list(range(window, n_epochs + 1, step))
     for first in range(len(ends) - 3):
         span = ends[first : first + 4]
         val_means = [average(val, end) for end in span]
         rising = all(later > earlier for earlier, later in itertools.pairwise(val_means))
-        if rising and average(train, span[-1]) < average(train, span[0]):
+        clear = val_means[-1] - val_means[0] > 2 * math.hypot(noise(span[0]), noise(span[-1]))
+        if rising and clear and average(train, span[-1]) < average(train, span[0]):
             return history.epochs[span[0] - 1]
     return None
 
@@ -124,9 +135,16 @@ def did_not_learn(run: Run, results: ExperimentResults) -> str | None:
     best = min(r.history.train_loss[-1] for r in results.runs if r.ok and r.history)
     final = history.train_loss[-1]
     variance = float(split.t_c_train.var(unbiased=False))  # the loss of predicting the mean
-    if final >= DEAD_LOSS_FACTOR * best and final > 0.5 * variance:
+    if final >= DEAD_LOSS_FACTOR * best and final > 0.5 * variance and recent_fall(history) < 0.01:
         return f"loss:{final:.2f}:{best:.2f}"
     return None
+
+
+def recent_fall(history: History) -> float:
+    """How much the training loss fell over the last tenth of the epochs, as a fraction."""
+    losses = history.train_loss
+    earlier = losses[-max(2, len(losses) // 10)]
+    return (earlier - losses[-1]) / earlier if earlier > 0 else 0.0
 
 
 def accuracy_margin(accuracy: float, n_images: int) -> float:
@@ -165,10 +183,11 @@ DEAD = {
     },
     "loss": {
         "en": "{name} did not learn: its final training loss {a} is at least 5 times the best "
-        "run's {b} and it explains less than half of the targets' variance, so it is left "
-        "out of the comparisons.",
+        "run's {b}, it explains less than half of the targets' variance and it has stopped "
+        "falling, so it is left out of the comparisons.",
         "ko": "{name}은(는) 학습하지 못했다: 마지막 훈련 손실 {a}이(가) 가장 좋은 실행의 {b}의 "
-        "5배 이상이고 목표값 분산의 절반도 설명하지 못한다. 그래서 비교에서 뺀다.",
+        "5배 이상이고, 목표값 분산의 절반도 설명하지 못하며, 더 이상 줄지 않는다. 그래서 "
+        "비교에서 뺀다.",
     },
     "chance": {
         "en": "{name} did not learn: its final training accuracy {a} is within 0.05 of chance "
@@ -185,6 +204,28 @@ def _dead_sentences(dead: list[tuple[str, str]], lang: str) -> list[str]:
         kind, a, b = reason.split(":")
         sentences.append(say(DEAD[kind], lang, name=name, a=a, b=b))
     return sentences
+
+
+SLOW = {
+    "en": "{name} is still learning: its training loss {loss:.2f} is at least 5 times the best "
+    "run's {best:.2f}, but it fell {fall:.0f} % over the last {n:,} epochs; more epochs would "
+    "tell more.",
+    "ko": "{name}은(는) 아직 배우는 중이다: 훈련 손실 {loss:.2f}이(가) 가장 좋은 실행의 "
+    "{best:.2f}의 5배 이상이지만, 마지막 {n:,} 에포크 동안 {fall:.0f} % 줄었다. 에포크를 "
+    "늘려야 더 알 수 있다.",
+}
+
+
+def _slow_sentences(runs: list[Run], lang: str) -> list[str]:
+    """A sentence for each run far behind the best that is still falling."""
+    best = min(run.history.train_loss[-1] for run in runs)
+    return [
+        say(SLOW, lang, name=run.name, loss=run.history.train_loss[-1], best=best,
+            fall=100 * recent_fall(run.history), n=max(2, len(run.history) // 10))
+        for run in runs
+        if run.history.train_loss[-1] >= DEAD_LOSS_FACTOR * best
+        and recent_fall(run.history) >= 0.01
+    ]  # fmt: skip
 
 
 NOTHING = {
@@ -241,6 +282,7 @@ def read_temperature_sweep(results: ExperimentResults, *, lang: str = "en") -> R
     sentences = _dead_sentences(dead, lang)
     if not learnt:
         return Reading((*sentences, say(NOTHING, lang)))
+    sentences += _slow_sentences(learnt, lang)
     bends = {run.name: nonlinearity(run.model) for run in learnt}
     straight, bent = min(bends, key=bends.get), max(bends, key=bends.get)
     sentences.append(
@@ -254,7 +296,9 @@ def read_temperature_sweep(results: ExperimentResults, *, lang: str = "en") -> R
         say(SWEEP["closest"], lang, name=closest.name, train=train, val=val, ratio=val / train,
             best_val=best_val.name, best_val_value=best_val.history.val_loss[-1])
     )  # fmt: skip
-    sentences += _overfitting_sentences(learnt, lang)
+    best = min(run.history.train_loss[-1] for run in learnt)
+    fitted = [run for run in learnt if run.history.train_loss[-1] < DEAD_LOSS_FACTOR * best]
+    sentences += _overfitting_sentences(fitted, lang)
     return Reading(tuple(sentences))
 
 
@@ -285,10 +329,10 @@ CROPS = {
     "gain": {"en": "even gain {d:.3f}", "ko": "오히려 {d:.3f} 낫다"},
     "too few": {
         "en": "After {n} epochs the cropped model is not yet better on unshifted or slightly "
-        "shifted images: a model that never sees the same image twice needs longer training "
-        "for crops to pay off there (raise CROP_EPOCHS).",
+        "shifted images: a model that sees every image shifted anew in each epoch needs longer "
+        "training for crops to pay off there (raise CROP_EPOCHS).",
         "ko": "{n} 에포크 뒤에도 크롭한 모델은 옮기지 않았거나 조금 옮긴 이미지에서 아직 낫지 "
-        "않다: 같은 이미지를 두 번 보지 않는 모델이 그곳에서 크롭의 덕을 보려면 더 오래 "
+        "않다: 에포크마다 이미지를 새로 옮겨 보는 모델이 그곳에서 크롭의 덕을 보려면 더 오래 "
         "훈련해야 한다(CROP_EPOCHS를 늘려 보자).",
     },
 }
@@ -314,7 +358,10 @@ def read_crops(
     """
     shifts = sorted(by_shift[plain])
     sentences, helped = [], []
-    margin = accuracy_margin(by_shift[plain][shifts[0]], n_images)
+    margin = max(  # the largest noise of the shifts: one margin for every comparison
+        accuracy_margin((by_shift[plain][shift] + by_shift[cropped][shift]) / 2, n_images)
+        for shift in shifts
+    )
     verdicts = {}
     for shift in shifts:
         difference = by_shift[cropped][shift] - by_shift[plain][shift]

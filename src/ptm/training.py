@@ -328,6 +328,7 @@ def fit(
     log_every: int | None = None,
     progress: bool = False,
     keep_best: bool = False,
+    on_epoch: Callable[[History], None] | None = None,
 ) -> History:
     """Train ``model`` for ``n_epochs`` and return its `History` (DLwPT §6.2.2, §7.2.6).
 
@@ -348,6 +349,8 @@ def fit(
         progress: show a progress bar over epochs.
         keep_best: at the end, give the model back the weights of
             `History.best_epoch` (the best validation accuracy) instead of the last ones.
+        on_epoch: called with the History after every completed epoch (e.g. to draw live
+            curves, `ptm.plots.LiveCurves`).
 
     Returns:
         The History of the completed epochs. If a loss becomes inf or NaN, training stops
@@ -401,6 +404,8 @@ def fit(
                     print(history.describe_epoch())
                 if bar is not None:
                     bar.update()
+                if on_epoch is not None:
+                    on_epoch(history)
     except KeyboardInterrupt as interrupt:
         model.load_state_dict(completed)  # no weights from inside an unfinished epoch
         interrupt.history = history  # type: ignore[attr-defined]
