@@ -28,6 +28,7 @@ BASELINE_NAMES = {
     "imports.torch": "torch ",
     "crop.torchvision": "torchvision ",
     "crop.plain_epoch": "plain epoch ",
+    "live.plain": "without ",
 }
 
 

@@ -4,7 +4,7 @@ One epoch over CIFAR-2's training images, batch 64, SGD with lr 1e-2, NLL loss:
 
 - the notes' loop over ``DataLoader(cifar2, batch_size=64, shuffle=True)``, as the lesson
   runs it (`ptm.minibatch_loop`);
-- ptm: ``ptm.training.fit`` on the tensor pair ``cifar2.train`` (batches by indexing);
+- ptm: ``ptm.training.fit`` over ``ptm.TensorBatches`` of ``cifar2.train`` (batches by indexing);
 - the **limit**: the same epoch's matrix multiplies alone, with plain ``torch.matmul`` on
   the same shapes. Almost all of an epoch's arithmetic is in those multiplies, so no loop
   that computes the same model can be much faster.
@@ -82,8 +82,8 @@ def notes_epoch(model: nn.Module, loader: DataLoader, optimizer: Any, loss_fn: A
 
 def ptm_epoch(model: nn.Module, cifar2: ptm.Cifar2, loss_fn: Any, seed: int | None) -> None:
     """One epoch of ``ptm.training.fit`` on the tensors; ``seed`` None: no shuffling."""
-    options = {"n_epochs": 1, "batch_size": BATCH_SIZE, "shuffle": seed is not None, "seed": seed}
-    fit(model, loss_fn, sgd(model), cifar2.train, **options)
+    batches = ptm.TensorBatches(*cifar2.train, BATCH_SIZE, shuffle=seed is not None, seed=seed)
+    fit(model, loss_fn, sgd(model), batches, n_epochs=1)
 
 
 def check_same_results(notes_list: list, cifar2: ptm.Cifar2) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def test_quick_benchmark_runs_and_fills_the_page(benchmarks: None, tmp_path: Pat
                 summary = lookup(results, goal[side])
                 assert summary["min"] <= summary["median"] <= summary["max"], goal[side]
     assert [goal["key"] for goal in results["goals"]][-1] == "same_results"
-    assert len(results["goals"]) == 12
+    assert len(results["goals"]) == 13
     assert results["imports"]["ptm_help_imports"] == "none"  # no torch, no matplotlib
     assert results["crop"]["n_images"] == results["prep"]["n_train_images"]
 

@@ -1,7 +1,10 @@
 """CIFAR-10 as tensors: statistics, normalisation, CIFAR-2 and its verified cache."""
 
+import dataclasses
+import json
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import warnings
@@ -235,6 +238,72 @@ def test_a_truncated_cache_is_rebuilt(standin_copy):
     path.write_bytes(path.read_bytes()[:5000])
     with pytest.warns(UserWarning, match="truncated"):
         assert torch.equal(ptm.load_cifar2(standin_copy).train_images, first.train_images)
+
+
+def rewrite_header(path, change):
+    """Rewrite a cache file's JSON header through ``change`` (keeping its length if asked)."""
+    from ptm.cifar_tensors import CACHE_MAGIC
+
+    data = path.read_bytes()
+    start = len(CACHE_MAGIC)
+    length, crc = struct.unpack("<QI", data[start : start + 12])
+    header = json.loads(data[start + 12 : start + 12 + length])
+    new = json.dumps(change(header)).encode()
+    path.write_bytes(data[:start] + struct.pack("<QI", len(new), crc) + new
+                     + data[start + 12 + length :])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: {**h, "tensors": [h["tensors"][2], h["tensors"][3], h["tensors"][0],
+                                    h["tensors"][1]]},  # train and validation swapped
+        lambda h: {**h, "tensors": [[*h["tensors"][0][:2], [150, 6, 32, 32],
+                                     h["tensors"][0][3]], *h["tensors"][1:]]},  # same bytes
+        lambda h: {**h, "settings": {**h["settings"], "mean": [0.4915, 0.4822, 0.4465]}},
+    ],
+    ids=["names swapped", "another shape", "mean off by a digit"],
+)  # fmt: skip
+def test_damage_to_the_cache_header_is_caught_like_damage_to_the_data(standin_copy, change):
+    first = ptm.load_cifar2(standin_copy)
+    (path,) = cache_files(standin_copy)
+    rewrite_header(path, change)
+    with pytest.warns(UserWarning, match=r"is unusable \(its header's checksum does not match"):
+        again = ptm.load_cifar2(standin_copy)
+    assert torch.equal(again.train_images, first.train_images)
+    assert torch.equal(again.val_labels, first.val_labels)
+
+
+def test_a_cache_built_with_other_settings_is_rebuilt_with_one_warning(standin_copy):
+    from ptm.cifar_tensors import Cifar2
+
+    first = ptm.load_cifar2(standin_copy)
+    (path,) = cache_files(standin_copy)
+    with pytest.raises(ValueError, match=r"built with mean \[0\.4914.*not \[0\.4915"):
+        Cifar2.read(path, (0.4915, 0.4822, 0.4465), ptm.CIFAR10_STD)
+    other = dataclasses.replace(first, mean=(0.4915, 0.4822, 0.4465))
+    with path.open("wb") as file:  # an intact cache under the key of other statistics
+        other.write(file)
+    with pytest.warns(UserWarning, match=r"built with mean \[0\.4915"):
+        again = ptm.load_cifar2(standin_copy)
+    assert again.mean == ptm.CIFAR10_MEAN
+
+
+def test_loaded_tensors_own_their_memory_when_the_file_changes_later(standin_copy):
+    """Rewriting the cache in place or truncating it after a load changes nothing loaded,
+    and crashes nothing (file-backed memory would read the new bytes, or die with SIGBUS)."""
+    ptm.load_cifar2(standin_copy)
+    loaded = ptm.load_cifar2(standin_copy)  # from the cache
+    expected = loaded.train_images.clone(), loaded.val_labels.clone()
+    (path,) = cache_files(standin_copy)
+    with path.open("r+b") as file:  # rewritten in place, as another program might
+        file.seek(-4000, 2)
+        file.write(b"\xff" * 4000)
+    assert torch.equal(loaded.train_images, expected[0])
+    with path.open("r+b") as file:
+        file.truncate(100)
+    assert float(loaded.train_images.sum()) == float(expected[0].sum())  # touches every page
+    assert torch.equal(loaded.val_labels, expected[1])
 
 
 def test_a_batch_damaged_after_caching_is_reported(standin_copy):

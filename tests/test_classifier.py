@@ -8,7 +8,6 @@ from ptm.classifier import (
     architecture_label,
     default_loss,
     describe_architecture,
-    misclassified,
     shift_images,
 )
 
@@ -150,19 +149,6 @@ def test_confusion_matrix_against_a_hand_count():
         ptm.confusion_matrix(labels, predictions + 1)
     with pytest.raises(ValueError, match="alike"):
         ptm.confusion_matrix(labels, predictions[:3])
-
-
-def test_misclassified_needs_one_label_per_image():
-    with pytest.raises(ValueError, match="got 3 images but 1 labels"):
-        misclassified(FixedScores(torch.zeros(3, 2)), torch.zeros(3, 4), torch.tensor([1]))
-
-
-def test_misclassified():
-    scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, -1.0]])
-    wrong, predicted = misclassified(
-        FixedScores(scores), torch.zeros(3, 4), torch.tensor([1, 1, 1])
-    )
-    assert wrong.tolist() == [0, 2] and predicted.tolist() == [0, 0]
 
 
 def test_shift_images_moves_pixels_and_fills_with_zero():

@@ -362,3 +362,40 @@ def test_notebooks_without_the_notebook_extra_name_the_extra(monkeypatch, capsys
 def test_notebooks_can_be_chosen_by_name(capsys):
     assert main(["notebooks", "--smoke", "chapter9"]) == 2
     assert "no notebook 'chapter9'" in capsys.readouterr().err
+
+
+def test_errors_speak_of_options_not_of_python_arguments(capsys, monkeypatch, tmp_path):
+    assert main(["train", "--smoke", "--device", "cuda:7", "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "--device cuda:7" in error and "use --device auto" in error and "device=" not in error
+    assert main(["train", "--lr", "0", "--smoke"]) == 2
+    assert capsys.readouterr().err.startswith("ptm: error: --lr 0.0: lr must be a finite number")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(
+        urllib.error.URLError("no network")))  # fmt: skip
+    assert main(["train", "--data-dir", str(tmp_path / "none"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "--data-dir" in error and "data_dir=" not in error
+
+
+def test_global_options_work_after_the_command(capsys):
+    from ptm.cli import UsageError
+
+    with pytest.raises(UsageError, match="lr must be a finite number"):
+        main(["train", "--lr", "0", "--traceback"])  # the full error, not the one line
+    assert main(["train", "--lr", "0"]) == 2
+
+
+def test_notebooks_by_language(tmp_path, capsys):
+    folder = tmp_path / "notebooks"
+    for lang in ("en", "ko"):
+        (folder / lang).mkdir(parents=True)
+        write_notebook(folder / lang / "a_small.ipynb", f"print({lang!r})")
+    out = tmp_path / "out"
+    assert main(["notebooks", "--folder", str(folder), "--out", str(out), "--lang", "ko"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("ok ")] == ["ko/a_small.ipynb"]
+    assert (out / "ko" / "a_small.html").is_file() and not (out / "en").exists()
+    assert main(["notebooks", "--folder", str(folder), "--out", str(out), "a_small"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ran = [line.split()[1] for line in lines if line.startswith("ok ")]
+    assert ran == ["en/a_small.ipynb", "ko/a_small.ipynb"]  # both languages by default

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
-NOTEBOOKS = sorted(path.name for path in (PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(
+    str(path.relative_to(PROJECT_ROOT / "notebooks"))
+    for path in (PROJECT_ROOT / "notebooks").glob("*/*.ipynb")
+)
 
 
 def files_under(folder: Path) -> set[str]:
@@ -33,6 +36,7 @@ def installed_wheel(tmp_path_factory) -> Path:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert {f"ptm/notebooks/{name}" for name in NOTEBOOKS} <= names
+    assert "ptm/notebooks/ko/glossary.csv" in names
     assert "ptm/py.typed" in names
     assert any(name.endswith("licenses/LICENSE") for name in names)
     target = work / "site"
@@ -49,19 +53,19 @@ def outside(installed_wheel, tmp_path):
     private home and cache and no PTM_DATA_DIR."""
     workdir = tmp_path / "empty"
     workdir.mkdir()
-    env = {
+    base_env = {
         **os.environ,
         "PYTHONPATH": str(installed_wheel),
         "HOME": str(tmp_path / "home"),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
         "PTM_PROGRESS": "0",
     }
-    env.pop("PTM_DATA_DIR", None)
+    base_env.pop("PTM_DATA_DIR", None)
 
-    def run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    def run(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, *args], cwd=workdir, env=env, capture_output=True, text=True,
-            timeout=timeout,
+            [sys.executable, *args], cwd=workdir, env={**base_env, **(env or {})},
+            capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
 
     return run, workdir, tmp_path / "cache"
@@ -98,14 +102,24 @@ def test_train_smoke_writes_nothing_to_the_working_folder_or_the_package(outside
 
 
 @pytest.mark.slow
-def test_copy_and_run_the_installed_notebooks(outside):
+def test_copy_and_run_the_installed_notebooks(outside, installed_wheel):
     run, workdir, _ = outside
     result = run("-m", "ptm", "copy-notebooks", "mine")
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in (workdir / "mine").iterdir()) == NOTEBOOKS
+    copied = sorted(
+        str(p.relative_to(workdir / "mine")) for p in (workdir / "mine").rglob("*.ipynb")
+    )
+    assert copied == NOTEBOOKS and (workdir / "mine" / "ko" / "glossary.csv").is_file()
     again = run("-m", "ptm", "copy-notebooks", "mine")
     assert again.returncode == 2 and "does not overwrite" in again.stderr
-    result = run("-m", "ptm", "notebooks", "--smoke", "chapter6_neural_networks")
+    korean = run("-m", "ptm", "copy-notebooks", "korean", "--lang", "ko")
+    assert korean.returncode == 0 and not (workdir / "korean" / "en").exists()
+    before = files_under(installed_wheel)
+    # a relative PTM_DATA_DIR means the folder the command ran from, not the notebook's
+    result = run("-m", "ptm", "notebooks", "--smoke", "--lang", "ko", "chapter7_exercises",
+                 env={"PTM_DATA_DIR": "data/p1ch7"})  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok     chapter6_neural_networks.ipynb" in result.stdout
-    assert (workdir / "build" / "notebooks" / "chapter6_neural_networks.html").is_file()
+    assert "ok     ko/chapter7_exercises.ipynb" in result.stdout
+    assert (workdir / "build" / "notebooks" / "ko" / "chapter7_exercises.html").is_file()
+    assert (workdir / "data" / "standin").is_dir()
+    assert files_under(installed_wheel) == before  # nothing written into the package

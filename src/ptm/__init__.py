@@ -9,9 +9,85 @@ seeding, no downloads, no matplotlib settings. See the README for a map of the m
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
+
+if TYPE_CHECKING:  # type checkers see every public name with its real signature
+    from ptm.activations import (
+        neuron as neuron,
+        plot_activations as plot_activations,
+        plot_tanh_composition as plot_tanh_composition,
+    )
+    from ptm.augment import CroppedBatches as CroppedBatches
+    from ptm.batches import TensorBatches as TensorBatches
+    from ptm.checkpoint import (
+        Checkpoint as Checkpoint,
+        load_checkpoint as load_checkpoint,
+        save_checkpoint as save_checkpoint,
+    )
+    from ptm.cifar_files import (
+        CLASS_NAMES as CLASS_NAMES,
+        CifarCorruptedError as CifarCorruptedError,
+        CifarDataError as CifarDataError,
+        CifarNotFoundError as CifarNotFoundError,
+        load_cifar10 as load_cifar10,
+    )
+    from ptm.cifar_tensors import (
+        CIFAR2_CLASS_NAMES as CIFAR2_CLASS_NAMES,
+        CIFAR10_MEAN as CIFAR10_MEAN,
+        CIFAR10_STD as CIFAR10_STD,
+        Cifar2 as Cifar2,
+        channel_stats as channel_stats,
+        cifar2_list as cifar2_list,
+        load_cifar2 as load_cifar2,
+        normalize_images as normalize_images,
+    )
+    from ptm.classifier import (
+        accuracy as accuracy,
+        accuracy_under_shift as accuracy_under_shift,
+        build_fc_classifier as build_fc_classifier,
+        confusion_matrix as confusion_matrix,
+        count_parameters as count_parameters,
+        predict as predict,
+        softmax as softmax,
+        train_classifier as train_classifier,
+    )
+    from ptm.experiments import (
+        ExperimentResults as ExperimentResults,
+        run_experiments as run_experiments,
+    )
+    from ptm.lessons import (
+        accuracy_loop as accuracy_loop,
+        minibatch_loop as minibatch_loop,
+        per_sample_loop as per_sample_loop,
+        training_loop as training_loop,
+    )
+    from ptm.plots import (
+        plot_confusion_matrix as plot_confusion_matrix,
+        plot_history as plot_history,
+        plot_images as plot_images,
+        plot_loss as plot_loss,
+        plot_misclassified as plot_misclassified,
+        plot_shift_accuracy as plot_shift_accuracy,
+        show_image as show_image,
+    )
+    from ptm.standin import (
+        DataSource as DataSource,
+        choose_data_source as choose_data_source,
+        write_standin_cifar10 as write_standin_cifar10,
+    )
+    from ptm.temperature import (
+        TemperatureSplit as TemperatureSplit,
+        build_linear_model as build_linear_model,
+        build_named_seq_model as build_named_seq_model,
+        build_seq_model as build_seq_model,
+        plot_temperature_fit as plot_temperature_fit,
+        split_train_val as split_train_val,
+        temperature_data as temperature_data,
+    )
+    from ptm.training import History as History, TrainingDivergedWarning as TrainingDivergedWarning
+    from ptm.wine import load_wine as load_wine
 
 _MODULE_OF = {
     # §6.1 activations

@@ -20,13 +20,7 @@ from torch import Tensor
 
 from ptm.plots import figure_and_axes, new_figure
 
-__all__ = [
-    "ACTIVATIONS",
-    "TanhUnit",
-    "neuron",
-    "plot_activations",
-    "plot_tanh_composition",
-]
+__all__ = ["ACTIVATIONS", "neuron", "plot_activations", "plot_tanh_composition"]
 
 Activation = Callable[[Tensor], Tensor]
 

@@ -19,7 +19,11 @@ from ptm.batches import TensorBatches
 from ptm.checks import check_tensor_pair
 from ptm.cifar_tensors import CIFAR10_MEAN, CIFAR10_STD
 
-__all__ = ["CroppedBatches", "normalized_black", "pad_images", "random_crop"]
+__all__ = [
+    "CroppedBatches",
+    "pad_images",
+    "random_crop",
+]
 
 
 def normalized_black(mean: Sequence[float], std: Sequence[float]) -> Tensor:

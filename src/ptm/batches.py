@@ -19,7 +19,11 @@ from torch import Tensor
 
 from ptm.checks import check_positive_integer, check_tensor_pair
 
-__all__ = ["TensorBatches", "TensorPair", "as_batches", "is_tensor_pair"]
+__all__ = [
+    "TensorBatches",
+    "TensorPair",
+    "is_tensor_pair",
+]
 
 TensorPair = tuple[Tensor, Tensor]
 

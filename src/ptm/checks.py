@@ -15,15 +15,7 @@ if TYPE_CHECKING:  # torch is imported inside the checks that need it, so that t
     import torch  # (and ``ptm --help``, which reads them) load without it
     from torch import Tensor, nn
 
-__all__ = [
-    "check_image_inputs",
-    "check_images",
-    "check_labels",
-    "check_learning_rate",
-    "check_positive_integer",
-    "check_temperature_inputs",
-    "check_tensor_pair",
-]
+__all__ = ["check_image_inputs", "check_temperature_inputs"]
 
 
 def check_positive_integer(value: Any, name: str) -> int:

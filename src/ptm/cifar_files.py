@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -248,7 +247,7 @@ def read_batch(path: str | Path, keys: tuple[str, ...] = ("data", "labels")) -> 
     path = Path(path)
     try:
         with path.open("rb") as file:
-            entry = _CifarUnpickler(io.BufferedReader(file), encoding="latin1").load()
+            entry = _CifarUnpickler(file, encoding="latin1").load()
         _check_plain(entry)
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, ImportError) as error:  # fmt: skip

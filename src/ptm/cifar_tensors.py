@@ -37,20 +37,16 @@ from ptm.data_folder import resolve_data_dir
 from ptm.files import atomic_write
 
 __all__ = [
-    "CACHE_FOLDER",
     "CIFAR2_CLASS_NAMES",
-    "CIFAR2_LABEL_MAP",
     "CIFAR10_MEAN",
     "CIFAR10_STD",
     "NOTES_MEAN",
     "NOTES_STD",
     "Cifar2",
-    "cache_path",
     "channel_stats",
     "cifar2_list",
     "load_cifar2",
     "normalize_images",
-    "select_cifar2",
     "unnormalize",
 ]
 
@@ -74,7 +70,7 @@ CIFAR2_CLASS_NAMES = ("airplane", "bird")
 
 CACHE_FOLDER = "ptm-cache"
 CACHE_MAGIC = b"ptm-cifar2-cache\n"
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: the header under its own checksum, the settings checked on every load
 CHUNK_BYTES = 1 << 24  # one checksum per 16 MiB, so chunks are checked on every core
 
 
@@ -252,9 +248,10 @@ class Cifar2:
         return self.val_images, self.val_labels
 
     def write(self, file: BinaryIO) -> None:
-        """Write the tensors and settings to a binary file: a JSON header, then each tensor's
-        raw bytes, with one CRC-32 per 16 MiB of each (no pickle, so reading runs no code)."""
-        arrays, settings = {}, {}
+        """Write the tensors and settings to a binary file: a JSON header (names, dtypes,
+        shapes, settings, format) under its own CRC-32, then each tensor's raw bytes with one
+        CRC-32 per 16 MiB (no pickle, so reading runs no code)."""
+        arrays, settings = {}, {"label_map": sorted(CIFAR2_LABEL_MAP.items())}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, Tensor):
@@ -267,65 +264,119 @@ class Cifar2:
             crcs = [zlib.crc32(data[start : start + CHUNK_BYTES])
                     for start in range(0, len(data), CHUNK_BYTES)]  # fmt: skip
             tensors.append([name, str(array.dtype), list(array.shape), crcs])
-        header = json.dumps({"format": CACHE_FORMAT, "settings": settings, "tensors": tensors})
-        file.write(CACHE_MAGIC + struct.pack("<Q", len(header)) + header.encode())
+        header = json.dumps(
+            {"format": CACHE_FORMAT, "settings": settings, "tensors": tensors}
+        ).encode()
+        file.write(CACHE_MAGIC + struct.pack("<QI", len(header), zlib.crc32(header)) + header)
         for array in arrays.values():
             file.write(memoryview(array).cast("B"))
 
     @classmethod
-    def read(cls, path: Path) -> Cifar2:
-        """Read a file written by `write`, verifying every checksum.
+    def read(cls, path: Path, mean: Sequence[float], std: Sequence[float]) -> Cifar2:
+        """Read a file written by `write` into memory of its own, verifying every byte that
+        decides the result: the header's checksum, the settings it was built with (they must
+        be ``mean``, ``std`` and ptm's label map), the layout of the four tensors and every
+        data checksum. The tensors returned own their memory: nothing done to the file later
+        changes them.
 
         Raises:
-            ValueError: the file is not such a file, is truncated, or a checksum fails.
+            ValueError: the file is not such a file, is truncated, was built with other
+                settings, or a checksum fails.
         """
         with path.open("rb") as file:
             if file.read(len(CACHE_MAGIC)) != CACHE_MAGIC:
-                raise ValueError("it is not a ptm CIFAR-2 cache file")
-            (length,) = struct.unpack("<Q", file.read(8))
-            header = json.loads(file.read(min(length, 1 << 20)))
-            start = file.tell()
-        try:
-            if header["format"] != CACHE_FORMAT:
-                raise ValueError(f"it has format {header['format']!r}, not {CACHE_FORMAT}")
-            layout = [(str(name), np.dtype(dtype), tuple(int(n) for n in shape), list(crcs))
-                      for name, dtype, shape, crcs in header["tensors"]]  # fmt: skip
-            settings = dict(header["settings"])
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise ValueError(f"its header is malformed ({type(error).__name__}: {error})") from None
-        sizes = [int(np.prod(shape)) * dtype.itemsize for _, dtype, shape, _ in layout]
-        if path.stat().st_size != start + sum(sizes):
-            raise ValueError("it is truncated or has extra bytes")
-        # mapped copy-on-write: pages come straight from the operating system's file cache
-        payload = np.memmap(path, dtype=np.uint8, mode="c", offset=start, shape=(sum(sizes),))
-        jobs, offset = [], 0  # (where in the payload, how long, the expected CRC-32)
-        for (_, _, _, crcs), size in zip(layout, sizes, strict=True):
-            chunks = range(offset, offset + size, CHUNK_BYTES)
-            if len(crcs) != len(chunks):
-                raise ValueError("its checksums do not cover its data")
-            jobs += [
-                (at, min(CHUNK_BYTES, offset + size - at), crc)
-                for at, crc in zip(chunks, crcs, strict=True)
-            ]
-            offset += size
-
-        def intact(job: tuple[int, int, int]) -> bool:
-            at, length, crc = job
-            return zlib.crc32(payload[at : at + length]) == crc
-
-        # check the chunks side by side: zlib releases the GIL while it works
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            if not all(pool.map(intact, jobs)):
-                raise ValueError("its checksum does not match: the file was changed or damaged")
+                raise ValueError("it is not a ptm CIFAR-2 cache file of this ptm")
+            length, header_crc = struct.unpack("<QI", file.read(12))
+            if length > 1 << 20:
+                raise ValueError("its header is malformed (too long)")
+            header_bytes = file.read(length)
+            if zlib.crc32(header_bytes) != header_crc:
+                raise ValueError("its header's checksum does not match: the header was damaged")
+            header = json.loads(header_bytes)
+            layout, settings = _cache_layout(header, mean, std)
+            sizes = [int(np.prod(shape)) * dtype.itemsize for _, dtype, shape, _ in layout]
+            if path.stat().st_size != file.tell() + sum(sizes):
+                raise ValueError("it is truncated or has extra bytes")
+            payload = _read_checked(file, layout, sizes)
         values: dict[str, Any] = {}
         offset = 0
         for (name, dtype, shape, _), size in zip(layout, sizes, strict=True):
-            values[name] = torch.from_numpy(
-                payload[offset : offset + size].view(dtype).reshape(shape)
+            values[name] = torch.from_numpy(payload[offset : offset + size].view(dtype)).reshape(
+                shape
             )
             offset += size
         return cls(**values, mean=tuple(settings["mean"]), std=tuple(settings["std"]),
                    synthetic=bool(settings["synthetic"]))  # fmt: skip
+
+
+TENSOR_LAYOUT = (  # each tensor of the cache: its name, dtype and number of dimensions
+    ("train_images", "float32", 4),
+    ("train_labels", "int64", 1),
+    ("val_images", "float32", 4),
+    ("val_labels", "int64", 1),
+)
+
+
+def _cache_layout(
+    header: Any, mean: Sequence[float], std: Sequence[float]
+) -> tuple[list[tuple[str, np.dtype, tuple[int, ...], list[int]]], dict[str, Any]]:
+    """The tensors' layout and the settings of a cache header, once both are known to be
+    those asked for; else a ValueError saying what differs."""
+    try:
+        if header["format"] != CACHE_FORMAT:
+            raise ValueError(f"it has format {header['format']!r}, not {CACHE_FORMAT}")
+        layout = [(str(name), np.dtype(dtype), tuple(int(n) for n in shape), list(crcs))
+                  for name, dtype, shape, crcs in header["tensors"]]  # fmt: skip
+        settings = dict(header["settings"])
+        label_map = [list(pair) for pair in sorted(CIFAR2_LABEL_MAP.items())]
+        asked = {"mean": [float(m) for m in mean], "std": [float(s) for s in std],
+                 "label_map": label_map}  # fmt: skip
+        stored = {"mean": [float(m) for m in settings["mean"]],
+                  "std": [float(s) for s in settings["std"]],
+                  "label_map": [list(pair) for pair in settings["label_map"]]}  # fmt: skip
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"its header is malformed ({type(error).__name__}: {error})") from None
+    for name in asked:
+        if stored[name] != asked[name]:
+            raise ValueError(f"it was built with {name} {stored[name]}, not {asked[name]}")
+    if [(name, str(dtype), len(shape)) for name, dtype, shape, _ in layout] != list(TENSOR_LAYOUT):
+        raise ValueError("its tensors are not the four of CIFAR-2 in their order and types")
+    shapes = {name: shape for name, _, shape, _ in layout}
+    for split in ("train", "val"):
+        images, labels = shapes[f"{split}_images"], shapes[f"{split}_labels"]
+        if images[1:] != (3, 32, 32) or images[0] != labels[0]:
+            raise ValueError(f"its {split} tensors have shapes {images} and {labels}")
+    return layout, settings
+
+
+def _read_checked(
+    file: BinaryIO, layout: list[tuple[str, np.dtype, tuple[int, ...], list[int]]], sizes: list[int]
+) -> np.ndarray:
+    """The payload read into memory of its own, 16 MiB at a time, each chunk's CRC-32
+    computed on another thread while the next chunk is read (zlib releases the GIL)."""
+    payload = np.empty(sum(sizes), dtype=np.uint8)
+    view = memoryview(payload)
+    jobs, offset = [], 0  # (where in the payload, how long, the expected CRC-32)
+    for (_, _, _, crcs), size in zip(layout, sizes, strict=True):
+        chunks = range(offset, offset + size, CHUNK_BYTES)
+        if len(crcs) != len(chunks):
+            raise ValueError("its checksums do not cover its data")
+        jobs += [(at, min(CHUNK_BYTES, offset + size - at), crc)
+                 for at, crc in zip(chunks, crcs, strict=True)]  # fmt: skip
+        offset += size
+
+    def intact(at: int, length: int, crc: int) -> bool:
+        return zlib.crc32(view[at : at + length]) == crc
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        checks = []
+        for at, length, crc in jobs:
+            if file.readinto(view[at : at + length]) != length:
+                raise ValueError("it is truncated")
+            checks.append(pool.submit(intact, at, length, crc))
+        if not all(check.result() for check in checks):
+            raise ValueError("its checksum does not match: the file was changed or damaged")
+    return payload
 
 
 def cache_path(data_dir: str | Path, mean: Sequence[float], std: Sequence[float]) -> Path | None:
@@ -353,12 +404,13 @@ def cache_path(data_dir: str | Path, mean: Sequence[float], std: Sequence[float]
 _warned: set[Path] = set()  # cache files already reported as damaged in this process
 
 
-def _read_cache(path: Path) -> Cifar2 | None:
-    """The cached CIFAR-2, or None (with one warning per file) if it is missing or damaged."""
+def _read_cache(path: Path, mean: Sequence[float], std: Sequence[float]) -> Cifar2 | None:
+    """The cached CIFAR-2, or None (with one warning per file) if it is missing, damaged or
+    built with other settings."""
     if not path.is_file():
         return None
     try:
-        return Cifar2.read(path)
+        return Cifar2.read(path, mean, std)
     except (ValueError, KeyError, TypeError, OSError, struct.error, UnicodeDecodeError) as error:
         if path not in _warned:
             _warned.add(path)
@@ -405,7 +457,7 @@ def load_cifar2(
     """
     root = resolve_data_dir(data_dir)
     path = cache_path(root, mean, std) if cache else None
-    stored = _read_cache(path) if path is not None else None
+    stored = _read_cache(path, mean, std) if path is not None else None
     if stored is not None:
         return stored
     manifest = ensure_cifar10(root, download=True)  # download or unpack if needed, check

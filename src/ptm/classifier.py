@@ -30,16 +30,11 @@ from ptm.training import (
 )
 
 __all__ = [
-    "ACTIVATION_LAYERS",
     "accuracy",
     "accuracy_under_shift",
-    "architecture_label",
     "build_fc_classifier",
     "confusion_matrix",
     "count_parameters",
-    "default_loss",
-    "describe_architecture",
-    "misclassified",
     "predict",
     "probability_mse",
     "shift_images",
@@ -241,19 +236,6 @@ def confusion_matrix(labels: Tensor, predictions: Tensor, n_classes: int = 2) ->
             )
     pairs = labels.long() * n_classes + predictions.long()
     return torch.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
-def misclassified(
-    model: nn.Module, images: Tensor, labels: Tensor, *, limit: int | None = None
-) -> tuple[Tensor, Tensor]:
-    """Indices of the images the model gets wrong, and what it predicted for them (§7.2.6)."""
-    if len(images) != len(labels):
-        raise ValueError(f"got {len(images)} images but {len(labels)} labels")
-    predictions = predict(model, images)
-    wrong = torch.nonzero(predictions != labels.cpu()).flatten()
-    if limit is not None:
-        wrong = wrong[:limit]
-    return wrong, predictions[wrong]
 
 
 def shift_images(images: Tensor, pixels: int) -> Tensor:

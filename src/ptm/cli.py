@@ -27,7 +27,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_parser", "chapter6_figures", "main"]
+__all__ = [
+    "main",
+]
 
 DISTRIBUTION = "ptm-dlwpt"  # the name on the package index; the import name is ptm
 
@@ -126,12 +128,11 @@ def _train(args: argparse.Namespace) -> int:
     from ptm.cifar_tensors import load_cifar2
     from ptm.recipes import CLASSIFIER
     from ptm.standin import choose_data_source
-    from ptm.training import resolve_device
 
     if args.smoke and args.n_epochs is None:
         args.n_epochs = 3
     recipe = recipe_from(args, CLASSIFIER)  # every setting checked before any download or epoch
-    device = resolve_device(args.device)
+    device = device_option(args.device)
     save_path = _check_save_path(args.save) if args.save else None
     source = choose_data_source(
         args.data_dir,
@@ -174,6 +175,20 @@ def _train(args: argparse.Namespace) -> int:
         print(f"saved {save_checkpoint(save_path, model, history, settings, recipe=recipe)}")
     print(f"train_accuracy={train_accuracy:.4f} val_accuracy={val_accuracy:.4f}")
     return 0
+
+
+def device_option(name: str) -> Any:
+    """``--device``, resolved, or a one-line error in the command line's own words."""
+    from ptm.training import resolve_device
+
+    try:
+        return resolve_device(name)
+    except ValueError as error:
+        reason = str(error).split(":")[0]
+        raise UsageError(
+            f"--device {name}: {reason}: use --device auto (CUDA, then MPS, then the CPU) or "
+            "--device cpu"
+        ) from None
 
 
 def _check_save_path(text: str) -> Path:
@@ -440,10 +455,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true", help="show full tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    global_options = argparse.ArgumentParser(add_help=False)  # also after the command
+    global_options.add_argument(
+        "--traceback", action="store_true", default=argparse.SUPPRESS,
+        help="show full tracebacks of errors",
+    )  # fmt: skip
+
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         return commands.add_parser(
-            name, help=help_text, description=help_text, formatter_class=_HelpFormatter
-        )
+            name, help=help_text, description=help_text, formatter_class=_HelpFormatter,
+            parents=[global_options],
+        )  # fmt: skip
 
     from ptm.recipes import CLASSIFIER, LINEAR, NETWORK
 
@@ -508,6 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PYTHON_TO_OPTIONS = {
+    "(or pass data_dir=)": "(or give --data-dir)",
+    "or pass the folder as data_dir= (--data-dir on the command line)": "or give --data-dir",
+}
+
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -537,6 +564,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected = (UsageError, CifarDataError, DataFolderError, ValueError, FileNotFoundError)
         kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
         message = " ".join(_ESCAPES.sub("", str(error)).split()) or type(error).__name__
+        for python, option in PYTHON_TO_OPTIONS.items():  # speak of options, not arguments
+            message = message.replace(python, option)
         print(f"ptm: error: {kind}{message}", file=sys.stderr)
         return 2
 

@@ -19,7 +19,6 @@ __all__ = [
     "data_dir_rule",
     "default_data_dir",
     "resolve_data_dir",
-    "writable_folder",
 ]
 
 DATA_FOLDER_HELP = (

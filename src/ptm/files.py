@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["STALE_SECONDS", "atomic_write", "remove_stale_temporaries", "temporary_prefix"]
+__all__ = ["atomic_write"]
 
 STALE_SECONDS = 3600.0
 """A temporary file older than this (one hour) belongs to a write that will never finish."""

@@ -16,13 +16,7 @@ from pathlib import Path
 
 from ptm.texts import LANGUAGES, check_language
 
-__all__ = [
-    "NotebookResult",
-    "execute_notebook",
-    "find_notebooks",
-    "notebook_data_need",
-    "notebook_name",
-]
+__all__ = ["execute_notebook", "find_notebooks"]
 
 
 @dataclass(frozen=True)

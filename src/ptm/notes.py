@@ -24,7 +24,7 @@ from typing import Any
 from ptm.tables import Table
 from ptm.texts import check_language, say
 
-__all__ = ["NOTES_CHAPTER6", "NOTES_CHAPTER7", "NotesNumber", "compare_with_notes"]
+__all__ = ["NOTES_CHAPTER6", "NOTES_CHAPTER7", "compare_with_notes"]
 
 KINDS = ("exact", "range", "random start", "cifar10", "cifar10, random")
 

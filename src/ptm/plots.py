@@ -58,10 +58,11 @@ class PtmFigure(Figure):
 
     shown_in: int | None = None  # the execution count in which it was published
 
-    def png(self) -> bytes:
-        """The figure as PNG bytes."""
+    def png(self, *, tight: bool = True) -> bytes:
+        """The figure as PNG bytes, cropped to what it shows (``tight``, as the inline
+        backend does; one more drawing pass) or as laid out."""
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png", bbox_inches="tight")
+        self.savefig(buffer, format="png", bbox_inches="tight" if tight else None)
         return buffer.getvalue()
 
     def _ipython_display_(self) -> None:
@@ -415,8 +416,9 @@ class LiveCurves:
     (DLwPT §7.2.6), what a learner watches for: where does validation stop following training?
 
     `update` draws the History as `plot_history` does, at most once every ``min_seconds``
-    (a two-panel PNG costs about 0.1 s on 2 cores, so the cost stays a small share of the
-    training time; the benchmark measures it); `finish` draws the final curves. Used by
+    and never sooner than 9 times the last drawing's own cost after it (a two-panel PNG
+    costs about 0.1–0.2 s on 2 cores), so drawing takes at most a tenth of the training
+    time; the benchmark measures it. `finish` draws the final curves. Used by
     ``train_classifier(..., live=True)`` and ``run_experiments(..., live=True)``.
     """
 
@@ -424,6 +426,7 @@ class LiveCurves:
         self.min_seconds = min_seconds
         self.handle: Any = None
         self.last_drawn = -math.inf
+        self.last_cost = 0.0
         self.title = ""
         self.n_updates = 0
 
@@ -434,23 +437,28 @@ class LiveCurves:
         plot_history(history, ax=figure.subplots(1, n_panels, squeeze=False)[0])
         if self.title:
             figure.suptitle(self.title)
-        return figure.png()
+        return figure.png(tight=False)  # laid out already: one drawing pass, not two
 
     def update(self, history: History, *, final: bool = False) -> None:
-        """Redraw the curves, unless the last drawing is younger than ``min_seconds``."""
-        if not len(history) or (
-            not final and time.perf_counter() - self.last_drawn < self.min_seconds
-        ):
+        """Redraw the curves, unless the last drawing is too recent (see the class notes)."""
+        wait = max(self.min_seconds, 9 * self.last_cost)
+        if not len(history) or (not final and time.perf_counter() - self.last_drawn < wait):
             return
+        started = time.perf_counter()
+        self.publish(self.render(history))
+        self.n_updates += 1
+        self.last_drawn = time.perf_counter()  # the wait starts after the drawing
+        self.last_cost = self.last_drawn - started
+
+    def publish(self, png: bytes) -> None:
+        """Show the PNG: the first time as a new output, then in place of it."""
         from IPython.display import display
 
-        image = {"image/png": self.render(history)}
+        image = {"image/png": png}
         if self.handle is None:
             self.handle = display(image, raw=True, display_id=True)
         else:
             self.handle.update(image, raw=True)
-        self.n_updates += 1
-        self.last_drawn = time.perf_counter()
 
     def finish(self, history: History) -> None:
         """Draw the final curves."""

@@ -48,7 +48,6 @@ from ptm.training import History
 
 __all__ = [
     "Reading",
-    "accuracy_margin",
     "did_not_learn",
     "overfitting_start",
     "read_capacity",

@@ -38,7 +38,6 @@ __all__ = [
     "STANDIN_BANNER",
     "DataSource",
     "choose_data_source",
-    "standin_data_dir",
     "write_standin_cifar10",
 ]
 

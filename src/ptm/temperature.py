@@ -24,7 +24,6 @@ from ptm.training import History, seeded
 
 __all__ = [
     "CELSIUS",
-    "INPUT_SCALE",
     "NOTES_SPLIT_SEED",
     "UNKNOWN_UNITS",
     "TemperatureFit",
@@ -32,7 +31,6 @@ __all__ = [
     "build_linear_model",
     "build_named_seq_model",
     "build_seq_model",
-    "build_temperature_model",
     "fit_temperature",
     "nonlinearity",
     "plot_temperature_fit",

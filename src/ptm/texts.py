@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGUAGES", "check_language", "say"]
+__all__ = ["LANGUAGES"]
 
 LANGUAGES = ("en", "ko")
 """The languages of the notebooks: English and Korean (the notes' language)."""

@@ -34,17 +34,12 @@ from ptm.batches import TensorBatches, TensorPair, as_batches
 from ptm.checks import check_positive_integer
 
 __all__ = [
-    "Batches",
     "History",
     "LossFunction",
-    "TensorBatches",
     "TrainingDivergedWarning",
     "direction_changes",
-    "evaluate",
     "fit",
-    "progress_bar",
     "resolve_device",
-    "seeded",
 ]
 
 LossFunction = Callable[[Tensor, Tensor], Tensor]

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ptm.data_folder import default_data_dir
 
-__all__ = ["WINE_FILE", "WINE_URL", "Wine", "WineDataError", "load_wine", "wine_paths"]
+__all__ = ["WINE_FILE", "Wine", "WineDataError", "load_wine", "wine_paths"]
 
 WINE_FILE = "winequality-white.csv"
 WINE_URL = "https://archive.ics.uci.edu/dataset/186/wine+quality"
