@@ -77,6 +77,7 @@ def test_kill_9_during_a_save_keeps_the_old_checkpoint(tmp_path):
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=60)
+        process.stdout.close()
     restored = ptm.load_checkpoint(path)
     assert all(
         torch.equal(a, b)

@@ -296,3 +296,13 @@ def test_training_loop_names_inputs_the_model_cannot_take():
             5, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(),
             x[:10], x[10:], y[:10], y[10:],
         )  # fmt: skip
+
+
+def test_training_loop_refuses_empty_tensors_like_the_other_loops():
+    t_u_train, t_u_val, t_c_train, t_c_val = temperature_like()
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match=r"t_u_val is empty: it holds no samples"):
+        ptm.training_loop(
+            5, optim.SGD(model.parameters(), lr=1e-2), model, nn.MSELoss(), t_u_train,
+            t_u_val[:0], t_c_train, t_c_val[:0], log_every=None,
+        )  # fmt: skip
