@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ptm.batches import TensorBatches
-from ptm.checks import check_tensor_pair
+from ptm.checks import check_float_images, check_tensor_pair
 from ptm.cifar_tensors import CIFAR10_MEAN, CIFAR10_STD
 
 __all__ = [
@@ -149,14 +149,7 @@ class CroppedBatches(TensorBatches):
 
 def check_crop_images(images: Tensor, n_channels: int) -> None:
     """N×C×H×W floating-point images with square sides and the normalisation's channels."""
-    if not isinstance(images, Tensor) or images.dim() != 4:
-        shape = tuple(getattr(images, "shape", ()))
-        raise ValueError(f"images must be N×C×H×W, got shape {shape}")
-    if not images.is_floating_point():
-        raise ValueError(
-            f"images are {images.dtype}, but crops are cut from normalised float images: "
-            "convert raw uint8 images with ptm.normalize_images(images) first"
-        )
+    check_float_images(images, "images", "N×C×H×W")
     if images.shape[1] != n_channels and images.shape[-1] == n_channels:
         raise ValueError(
             f"images have shape {tuple(images.shape)}, channels last: move the channels "

@@ -74,18 +74,26 @@ def model_device(model: nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
-def check_images(model: nn.Module, images: Any, name: str = "images") -> None:
-    """A floating-point tensor of N samples with as many values each as the model takes."""
+def check_float_images(images: Any, name: str = "images", shape: str = "N samples") -> None:
+    """A floating-point tensor of images: of 4 dimensions for ``shape="N×C×H×W"``, of at
+    least 2 (N samples) otherwise; uint8 images are named with the fix."""
     from torch import Tensor
 
-    if not isinstance(images, Tensor) or images.dim() < 2:
-        shape = tuple(getattr(images, "shape", ()))
-        raise ValueError(f"{name} must be a tensor of N samples, got shape {shape}")
+    if not isinstance(images, Tensor) or (
+        images.dim() != 4 if shape == "N×C×H×W" else images.dim() < 2
+    ):
+        found = tuple(getattr(images, "shape", ()))
+        raise ValueError(f"{name} must be a tensor of {shape}, got shape {found}")
     if not images.is_floating_point():
         raise ValueError(
-            f"{name} are {images.dtype}, but the model computes in floating point: convert "
-            "raw uint8 images with ptm.normalize_images(images) (or images.float() / 255)"
+            f"{name} are {images.dtype}, but ptm works on normalised floating-point images: "
+            "convert raw uint8 images with ptm.normalize_images(images) (or images.float() / 255)"
         )
+
+
+def check_images(model: nn.Module, images: Any, name: str = "images") -> None:
+    """A floating-point tensor of N samples with as many values each as the model takes."""
+    check_float_images(images, name)
     first = first_linear(model)
     features = math.prod(images.shape[1:])
     if first is not None and features != first.in_features:

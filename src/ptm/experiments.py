@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ptm.augment import CroppedBatches
 from ptm.classifier import build_fc_classifier, probability_mse, train_classifier
-from ptm.plots import LiveCurves, figure_and_axes, in_notebook, new_figure
+from ptm.plots import LiveCurves, figure_and_axes, in_notebook, small_multiples
 from ptm.recipes import CLASSIFIER, NETWORK, ClassifierRecipe, TemperatureRecipe, vary
 from ptm.tables import Table
 from ptm.temperature import fit_temperature, plot_temperature_fit
@@ -264,23 +264,14 @@ class ExperimentResults:
         runs = [run for run in self.runs if run.history is not None and len(run.history)]
         if not runs:
             raise ValueError("no run has a history to draw")
-        n_columns = min(n_columns, len(runs))
-        n_rows = -(-len(runs) // n_columns)
-        figure = new_figure((3.2 * n_columns, 2.4 * n_rows + 0.6))
-        axes = list(
-            np.asarray(
-                figure.subplots(n_rows, n_columns, squeeze=False, sharex=True, sharey=True)
-            ).flat
-        )
-        for ax, run in zip(axes, runs, strict=False):
+        figure, axes = small_multiples(len(runs), n_columns, (3.2, 2.4), sharex=True, sharey=True)
+        for ax, run in zip(axes, runs, strict=True):
             for metric in metrics:
                 values = getattr(run.history, metric)
                 ax.plot(run.history.epochs[: len(values)], values, label=metric.replace("_", " "))
             ax.set_title(run.name, fontsize="small")
             if log_scale:
                 ax.set_yscale("log")
-        for ax in axes[len(runs) :]:
-            ax.set_axis_off()
         handles, labels = axes[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside upper center", ncols=len(metrics))
         figure.supxlabel("epoch", fontsize="small")
@@ -310,18 +301,13 @@ class ExperimentResults:
         runs = [run for run in self.runs if run.model is not None]
         if not runs:
             raise ValueError("no run has a trained model to draw")
-        n_columns = min(n_columns, len(runs))
-        n_rows = -(-len(runs) // n_columns)
-        figure = new_figure((3.2 * n_columns, 2.6 * n_rows + 0.6))
-        axes = list(np.asarray(figure.subplots(n_rows, n_columns, squeeze=False, sharey=True)).flat)
-        for ax, run in zip(axes, runs, strict=False):
+        figure, axes = small_multiples(len(runs), n_columns, (3.2, 2.6), sharey=True)
+        for ax, run in zip(axes, runs, strict=True):
             plot_temperature_fit(run.model, t_u, t_c, ax=ax)
             ax.set_title(f"{run.name} ({run.status})", fontsize="small")
             ax.get_legend().remove()
             ax.set_xlabel("")
             ax.set_ylabel("")
-        for ax in axes[len(runs) :]:
-            ax.set_axis_off()
         handles, labels = axes[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside upper center", ncols=len(labels))
         figure.supxlabel("Fahrenheit", fontsize="small")

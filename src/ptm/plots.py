@@ -100,6 +100,21 @@ def new_figure(figsize: tuple[float, float]) -> PtmFigure:
     return plt.figure(FigureClass=PtmFigure, figsize=figsize, layout="constrained")
 
 
+def small_multiples(
+    n_panels: int, n_columns: int, panel_size: tuple[float, float], **shared: bool
+) -> tuple[PtmFigure, list[Axes]]:
+    """A new figure with one panel per item, ``n_columns`` to a row, the spare panels of the
+    last row hidden; ``shared`` is given to ``subplots`` (``sharex=True``, ...)."""
+    n_columns = min(n_columns, n_panels)
+    n_rows = -(-n_panels // n_columns)
+    width, height = panel_size
+    figure = new_figure((width * n_columns, height * n_rows + 0.6))
+    axes = list(np.asarray(figure.subplots(n_rows, n_columns, squeeze=False, **shared)).flat)
+    for ax in axes[n_panels:]:
+        ax.set_axis_off()
+    return figure, axes[:n_panels]
+
+
 def figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | None, Axes]:
     """``(None, ax)`` for the caller's axes, else a new figure with one axes of ``figsize``."""
     if ax is not None:
@@ -288,10 +303,7 @@ def plot_images(
         raise ValueError(f"got {n_images} images but {len(titles)} titles")
     figure = None
     if ax is None:
-        n_columns = min(n_columns, n_images)
-        n_rows = -(-n_images // n_columns)
-        figure = new_figure((image_size * n_columns, image_size * n_rows + 0.3))
-        flat_axes = list(figure.subplots(n_rows, n_columns, squeeze=False).flat)
+        figure, flat_axes = small_multiples(n_images, n_columns, (image_size, image_size))
     else:
         flat_axes = list(np.asarray(ax, dtype=object).flat)
         if len(flat_axes) < n_images:

@@ -1,13 +1,13 @@
 """The small training engine under the CLI, `train_classifier` and the benchmarks (§6.2.2, §7.2.6).
 
 The notebooks show the book's own loops (`ptm.lessons`); this module is the general
-machine that does the same work with the extras a long run needs: mini-batches cut from
-one tensor (`TensorBatches`), a History of every epoch, accuracy, progress, a guard that
-stops when the loss becomes inf or NaN, and the History kept when you press Ctrl-C.
+machine that does the same work with the extras a long run needs: a History of every epoch,
+accuracy, progress or live curves, a guard that stops when the loss becomes inf or NaN, and
+on Ctrl-C the History kept with the model of the last completed epoch.
 
-Training data is a tensor pair ``(inputs, targets)`` or any iterable of such batches that
-can be read again every epoch (a DataLoader, `TensorBatches`, a list of batches). Tensor
-pairs are checked and moved to the device once, when training starts.
+`fit` loops over a batch source that can be read again every epoch (`ptm.TensorBatches`,
+which checks its tensors and moves them to the device once, `ptm.CroppedBatches`, a
+DataLoader); `train_classifier` makes the `TensorBatches` from tensors.
 
 One difference from the book's chapter 6 loop: the engine measures the validation loss
 *after* each epoch's steps (as chapter 7 does); `ptm.lessons.training_loop` measures both
