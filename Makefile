@@ -26,7 +26,7 @@ test: lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/nbstripout --verify notebooks/*/*.ipynb
 
 figures: $(INSTALLED)
 	$(BIN)/ptm figures --out docs/figures
