@@ -93,7 +93,9 @@ def test_notebook_follows_the_sections_of_the_notes(path):
 @pytest.mark.notebook
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_name)
-def test_notebook_runs_in_a_real_kernel(path, tmp_path):
+def test_notebook_runs_in_a_real_kernel(path, tmp_path, monkeypatch):
+    if path.name == "chapter6_exercises.ipynb":  # with the wine file where the book keeps it
+        write_wine_file(tmp_path, monkeypatch)
     result = execute_notebook(path, out_dir=tmp_path, env={"PTM_SMOKE": "1"}, timeout=600)
     assert result.ok, result.error
     executed = nbformat.read(str(result.executed), as_version=4)
@@ -114,6 +116,8 @@ def test_notebook_runs_in_a_real_kernel(path, tmp_path):
         assert banner in texts
         assert "IProgress not found" not in stderr
     assert result.html is not None and result.html.stat().st_size > 10_000
+    if path.name == "chapter6_exercises.ipynb":
+        check_wine_exercise(executed, path.parent.name)
 
 
 def without_docstring(function: ast.FunctionDef) -> str:
@@ -365,33 +369,30 @@ WINE_ROWS = [
 ]
 
 
-@pytest.mark.notebook
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("lang", "reading"), [("en", "The training loss fell from"), ("ko", "에포크 동안")]
-)
-def test_chapter6_exercises_run_the_wine_exercise_when_the_file_is_there(
-    tmp_path, monkeypatch, lang, reading
-):
+def write_wine_file(tmp_path, monkeypatch) -> None:
+    """A small wine file in ``p1ch4/tabular-wine/``, where the book's data folder keeps it."""
     from ptm.wine import WINE_FILE
 
     data_dir = tmp_path / "data" / "p1ch7"
     monkeypatch.setenv("PTM_DATA_DIR", str(data_dir))
-    folder = data_dir.parent / "p1ch4" / "tabular-wine"  # where the book's data folder keeps it
+    folder = data_dir.parent / "p1ch4" / "tabular-wine"
     folder.mkdir(parents=True)
     header = ";".join(f'"column {number}"' for number in range(11)) + ';"quality"'
     (folder / WINE_FILE).write_text("\n".join([header, *WINE_ROWS]) + "\n")
-    path = PROJECT_ROOT / "notebooks" / lang / "chapter6_exercises.ipynb"
-    result = execute_notebook(path, out_dir=tmp_path, env={"PTM_SMOKE": "1"}, timeout=600)
-    assert result.ok, result.error
-    executed = nbformat.read(str(result.executed), as_version=4)
+
+
+WINE_READING = {"en": "The training loss fell from", "ko": "에포크 동안"}
+
+
+def check_wine_exercise(executed, lang: str) -> None:
+    """The wine exercise ran: the data, its table and reading, its figure inside an ``if``."""
     outputs = [output for cell in executed.cells if cell.cell_type == "code"
                for output in cell.outputs]  # fmt: skip
     texts = "".join(
         output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs
     )
     assert "Wine(10 wines, 11 features)" in texts
-    assert "ms per epoch" in texts and reading in texts
+    assert "ms per epoch" in texts and WINE_READING[lang] in texts
     assert "Skipping the wine exercise" not in texts
     wine_cells = [cell for cell in executed.cells if "wine_history, log_scale=True" in cell.source]
     assert [sum("image/png" in o.get("data", {}) for o in cell.outputs) for cell in wine_cells] == [

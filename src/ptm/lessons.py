@@ -3,10 +3,10 @@
 These four functions are the lesson. The notebooks define the same functions in code cells,
 line for line (a test keeps the two equal), and call them there, so the numbers on the page
 come from exactly the lines a learner reads and edits; this module is the copy to import in
-your own notebooks. Each reads top to bottom
-like the book: forward, loss, ``zero_grad``, ``backward``, ``step``. Input checks sit in
-one call at the top; there are no progress bars, callbacks or Ctrl-C handling here (that
-is the engine's job, `ptm.training.fit`). Each returns a `History` of its epochs.
+your own notebooks. Each reads top to bottom like the book: forward, loss, ``zero_grad``,
+``backward``, ``step``. Input checks sit in one call at the top; there are no progress bars,
+callbacks or Ctrl-C handling here (that is the engine's job, `ptm.training.fit`). Each
+returns a `History` of its epochs.
 
 Like the book's loops, they do not stop when the loss becomes inf or NaN.
 """
