@@ -101,7 +101,10 @@ def test_cropped_batches_train_through_the_lesson_loop(cifar2):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: pad_images(torch.zeros(1, 3, 4, 4), -1), "padding must be a whole number"),
+        (
+            lambda: pad_images(torch.zeros(1, 3, 4, 4), -1),
+            "padding must be an integer of at least 0",
+        ),
         (lambda: random_crop(torch.zeros(1, 3, 8, 8), 9), "crop size 9 is larger than the padded"),
         (
             lambda: CroppedBatches(torch.zeros(2, 3, 4, 4), torch.zeros(3)),

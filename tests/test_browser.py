@@ -551,7 +551,7 @@ def run_and_check(lab_page: LabPage, name: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CHAPTERS, ids=lambda name: Path(name).stem)
+@pytest.mark.parametrize("name", CHAPTERS, ids=lambda name: name.removesuffix(".ipynb"))
 def test_chapter_notebook_renders_in_jupyterlab(name, lab_page):
     problems = run_and_check(lab_page, name)
     assert not problems, f"{name} in JupyterLab:\n" + "\n".join(problems)

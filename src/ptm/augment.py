@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ptm.batches import TensorBatches
-from ptm.checks import check_float_images, check_tensor_pair
+from ptm.checks import check_float_images, check_positive_integer, check_tensor_pair
 from ptm.cifar_tensors import CIFAR10_MEAN, CIFAR10_STD
 
 __all__ = [
@@ -33,8 +33,7 @@ def normalized_black(mean: Sequence[float], std: Sequence[float]) -> Tensor:
 
 def pad_images(images: Tensor, padding: int, fill: Tensor | float = 0.0) -> Tensor:
     """N×C×H×W images with ``padding`` pixels of ``fill`` (one value, or one per channel) around."""
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding must be a whole number of at least 0, got {padding!r}")
+    check_positive_integer(padding, "padding", minimum=0)
     if not isinstance(images, Tensor) or images.dim() != 4:
         raise ValueError(f"images must be N×C×H×W, got shape {tuple(getattr(images, 'shape', ()))}")
     n_images, n_channels, height, width = images.shape

@@ -10,6 +10,7 @@ of them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -70,7 +71,11 @@ class TensorBatches:
         self.batch_size = batch_size or len(inputs)
         self.shuffle = shuffle
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        self.finite = not self.inputs.is_floating_point() or bool(self.inputs.isfinite().all())
+
+    @functools.cached_property
+    def finite(self) -> bool:
+        """True when no input is NaN or inf (looked at only when a loss becomes one)."""
+        return not self.inputs.is_floating_point() or bool(self.inputs.isfinite().all())
 
     @property
     def labels(self) -> Tensor:

@@ -18,10 +18,11 @@ if TYPE_CHECKING:  # torch is imported inside the checks that need it, so that t
 __all__ = ["check_image_inputs", "check_temperature_inputs"]
 
 
-def check_positive_integer(value: Any, name: str) -> int:
-    """Return ``value`` if it is an integer of at least 1, else raise a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+def check_positive_integer(value: Any, name: str, minimum: int = 1) -> int:
+    """Return ``value`` if it is an integer of at least ``minimum`` (1), else raise a
+    ValueError naming it: the one check of counts, sizes and paddings."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
     return value
 
 

@@ -40,15 +40,20 @@ class UsageError(Exception):
 
 def positive_integer(text: str) -> int:
     """argparse type: an integer of at least 1, with an error in plain words."""
+    from ptm.checks import check_positive_integer
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a whole number such as 10, got {text!r}"
         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
-    return value
+    try:
+        return check_positive_integer(value, "the value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1, got {value}"
+        ) from None
 
 
 def number(text: str) -> float:

@@ -73,10 +73,7 @@ class ClassifierRecipe:
         check_learning_rate(self.lr)
         check_positive_integer(self.batch_size, "batch_size")
         check_positive_integer(self.n_epochs, "n_epochs")
-        if isinstance(self.crop_padding, bool) or not isinstance(self.crop_padding, int):
-            raise ValueError(f"crop_padding must be a whole number, got {self.crop_padding!r}")
-        if self.crop_padding < 0:
-            raise ValueError(f"crop_padding must be 0 or more, got {self.crop_padding}")
+        check_positive_integer(self.crop_padding, "crop_padding", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -91,10 +88,7 @@ class TemperatureRecipe:
     seed: int = field(default=0, metadata={"help": "seeds the initial weights"})
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden_size, bool) or not isinstance(self.hidden_size, int):
-            raise ValueError(f"hidden_size must be a whole number, got {self.hidden_size!r}")
-        if self.hidden_size < 0:
-            raise ValueError(f"hidden_size must be 0 (linear) or more, got {self.hidden_size}")
+        check_positive_integer(self.hidden_size, "hidden_size (0: the linear model)", minimum=0)
         _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
         check_learning_rate(self.lr)
         check_positive_integer(self.n_epochs, "n_epochs")

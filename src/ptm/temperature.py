@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from ptm.checks import check_positive_integer
 from ptm.lessons import training_loop
 from ptm.plots import figure_and_axes
 from ptm.recipes import NETWORK, TemperatureRecipe
@@ -158,7 +159,7 @@ def build_linear_model(seed: int | None = None) -> nn.Linear:
 def build_seq_model(hidden_size: int = 13, seed: int | None = None) -> nn.Sequential:
     """The first neural network, ``Linear(1, hidden_size) → Tanh → Linear(hidden_size, 1)``
     (DLwPT §6.3.1); ``seed`` makes its start reproducible."""
-    _check_hidden_size(hidden_size)
+    check_positive_integer(hidden_size, "hidden_size")
     with seeded(seed):
         return nn.Sequential(nn.Linear(1, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1))
 
@@ -169,7 +170,7 @@ def build_named_seq_model(hidden_size: int = 8, seed: int | None = None) -> nn.S
     The names make parameters readable: ``hidden_linear.weight``, ``output_linear.bias``,
     and let you reach a submodule as an attribute, e.g. ``model.output_linear``.
     """
-    _check_hidden_size(hidden_size)
+    check_positive_integer(hidden_size, "hidden_size")
     with seeded(seed):
         return nn.Sequential(
             OrderedDict(
@@ -237,11 +238,6 @@ def recover_linear_start(
         if abs(root.imag) < 1e-9 and abs(denominator(root.real)) > 1e-12
     ]
     return sorted(starts, key=lambda start: (max(abs(start[0]), abs(start[1])) > 1, start))
-
-
-def _check_hidden_size(hidden_size: int) -> None:
-    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
-        raise ValueError(f"hidden_size must be an integer of at least 1, got {hidden_size!r}")
 
 
 def plot_temperature_fit(
