@@ -82,9 +82,7 @@ class PtmFigure(Figure):
 
     def show(self, warn: bool = True) -> None:
         """Show the figure: once, as a picture, in a notebook; else as pyplot would."""
-        from IPython import get_ipython
-
-        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+        if in_notebook():
             self._ipython_display_()
             return
         super().show(warn=warn)

@@ -42,7 +42,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ptm.checks import last_linear
 from ptm.experiments import ExperimentResults, Run
+from ptm.temperature import nonlinearity, scale_readings, split_train_val, temperature_data
 from ptm.texts import say
 from ptm.training import History
 
@@ -121,8 +123,6 @@ def did_not_learn(run: Run, results: ExperimentResults) -> str | None:
         if history.train_accuracy[-1] < chance + CHANCE_MARGIN:
             return f"chance:{history.train_accuracy[-1]:.3f}:{chance:.2f}"
         return None
-    from ptm.temperature import scale_readings, split_train_val, temperature_data
-
     t_c, t_u = temperature_data()
     split = results.data if results.data is not None else split_train_val(t_u, t_c)
     with torch.no_grad():
@@ -153,8 +153,6 @@ def accuracy_margin(accuracy: float, n_images: int) -> float:
 
 
 def _n_classes(run: Run) -> int:
-    from ptm.checks import last_linear
-
     last = last_linear(run.model) if run.model is not None else None
     return last.out_features if last is not None else 2
 
@@ -275,8 +273,6 @@ SWEEP = {
 def read_temperature_sweep(results: ExperimentResults, *, lang: str = "en") -> Reading:
     """The chapter 6 sweep: which runs did not learn, which learnt curves are straightest
     and most bent, which fits the training readings closest, and whether any overfits."""
-    from ptm.temperature import nonlinearity
-
     learnt, dead = _learnt(results)
     sentences = _dead_sentences(dead, lang)
     if not learnt:
